@@ -1,0 +1,55 @@
+# The two commands: `make run` (embedded default: SQLite, in-process cache,
+# eager Celery, demo data) and `make test` (real PostgreSQL and Redis).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint venv migrate seed worker beat smoke clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+migrate: venv
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: seed
+	@echo ""
+	@echo "  Admin:  http://$(HOST):$(PORT)/admin/   (login printed above)"
+	@echo "  Try:    $(PY) manage.py enrich customer_123 --format prompt"
+	@echo ""
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+worker: venv
+	$(VENV)/bin/celery -A config worker -l info -Q celery,external,refresh
+
+beat: venv
+	$(VENV)/bin/celery -A config beat -l info
+
+# The embedded default, end to end, on a throwaway SQLite file.
+smoke: venv
+	@tmp=$$(mktemp -d); \
+	env -u DATABASE_URL -u REDIS_URL DATABASE_URL=sqlite:///$$tmp/smoke.sqlite3 sh -c '\
+	  $(PY) manage.py migrate --noinput -v0 && \
+	  $(PY) manage.py seed_demo --customers 20 && \
+	  $(PY) manage.py check && \
+	  $(PY) manage.py enrich customer_123 --format prompt && \
+	  $(PY) manage.py enrich customer_123 --format summary' ; rc=$$?; rm -rf $$tmp; exit $$rc
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

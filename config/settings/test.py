@@ -1,0 +1,17 @@
+"""Tests: real PostgreSQL and Redis on their standard local ports by default."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/enrichment")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+
+from config.settings.base import *
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CONTEXT_L1_TTL = 1.0
+# Test runs must not be polluted by a vendor key in the developer's shell.
+CLEARBIT_API_KEY = None
+CRUNCHBASE_API_KEY = None
+NEWSAPI_KEY = None

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CustomersConfig(AppConfig):
+    name = "customers"
+    verbose_name = "Customers"
+
+    def ready(self) -> None:
+        from customers import signals  # noqa: F401

@@ -1,0 +1,91 @@
+"""factory-boy factories for the customers app (tests and the demo seed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+import factory.random
+from django.conf import settings
+from django.utils import timezone
+from django.utils.text import slugify
+from factory.django import DjangoModelFactory
+
+from customers.models import Contact, Customer, EngagementEvent, EngagementKind
+
+INDUSTRIES = (
+    "Technology",
+    "Software",
+    "Manufacturing",
+    "Retail",
+    "Healthcare",
+    "Financial Services",
+    "Education",
+    "Media",
+    "Logistics",
+    "Professional Services",
+)
+REGIONS = ("us", "eu", "apac")
+CONTACT_ROLES = ("admin", "billing", "manager", "member", "member", "member", "developer", "analyst")
+
+
+def domain_for(company_name: str) -> str:
+    """A lower-case domain derived from a company name, e.g. ``"Smith, Lee and Co"`` -> ``smith-lee-and-co.com``."""
+    slug = slugify(company_name)[:60].strip("-") or "example"
+    return f"{slug}.com"
+
+
+def email_for(name: str, domain: str, suffix: str = "") -> str:
+    """A lower-case ``first.last[suffix]@domain`` address for a person's name."""
+    local = slugify(name).replace("-", ".")[:50].strip(".") or "user"
+    return f"{local}{suffix}@{(domain or 'example.com').lower()}".lower()
+
+
+class CustomerFactory(DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    external_id = factory.Sequence(lambda n: f"cust_{n:06d}")
+    company_name = factory.Faker("company")
+    domain = factory.LazyAttribute(lambda o: domain_for(o.company_name))
+    industry = factory.Faker("random_element", elements=INDUSTRIES)
+    region = factory.Faker("random_element", elements=REGIONS)
+    customer_since = factory.Faker("date_between", start_date="-3y", end_date="-30d")
+    account_owner = factory.Faker("name")
+
+
+class ContactFactory(DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    customer = factory.SubFactory(CustomerFactory)
+    name = factory.Faker("name")
+    # The sequence keeps addresses unique when several contacts share a name and domain.
+    email = factory.LazyAttributeSequence(lambda o, n: email_for(o.name, o.customer.domain, suffix=f".{n}"))
+    role = factory.Faker("random_element", elements=CONTACT_ROLES)
+
+
+def _random_feature() -> str:
+    return factory.random.randgen.choice(list(settings.ENRICHMENT_PRODUCT_FEATURES))
+
+
+class EngagementEventFactory(DjangoModelFactory):
+    """A login by default; ``EngagementEventFactory(feature_use=True)`` for a feature event."""
+
+    class Meta:
+        model = EngagementEvent
+
+    class Params:
+        feature_use = factory.Trait(
+            kind=EngagementKind.FEATURE_USE,
+            feature=factory.LazyFunction(_random_feature),
+        )
+
+    customer = factory.SubFactory(CustomerFactory)
+    contact = None
+    kind = EngagementKind.LOGIN
+    feature = ""
+    occurred_at = factory.LazyFunction(
+        lambda: timezone.now() - dt.timedelta(seconds=factory.random.randgen.randint(3600, 29 * 86400))
+    )
+    event_id = None

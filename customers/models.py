@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+external_id_validator = RegexValidator(
+    EXTERNAL_ID_PATTERN,
+    "An external id is 1-64 characters: letters, digits, '_', '.', ':' or '-', starting with a letter or digit.",
+)
+
+
+class Customer(models.Model):
+    """A customer account: the company an agent is talking to."""
+
+    external_id = models.CharField(
+        max_length=64,
+        unique=True,
+        validators=[external_id_validator],
+        help_text="The id agents and other systems use, e.g. customer_123.",
+    )
+    company_name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=253, blank=True, help_text="Lower-case, e.g. acme.com.")
+    industry = models.CharField(max_length=100, blank=True)
+    region = models.CharField(max_length=50, blank=True, help_text="e.g. us, eu, apac.")
+    customer_since = models.DateField()
+    account_owner = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["company_name"]
+        indexes = [
+            models.Index(fields=["domain"], name="customer_domain_idx"),
+            models.Index(Lower("company_name"), name="customer_name_lower_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(external_id=""), name="customer_external_id_not_blank"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company_name} ({self.external_id})"
+
+
+class Contact(models.Model):
+    """A person at a customer. Agents often know only the requester's email."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    email = models.EmailField(max_length=254, unique=True, help_text="Stored lower-case.")
+    name = models.CharField(max_length=200, blank=True)
+    role = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(email=Lower("email")), name="contact_email_lowercase"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class EngagementKind(models.TextChoices):
+    LOGIN = "login", "Login"
+    FEATURE_USE = "feature_use", "Feature use"
+    API_CALL = "api_call", "API call"
+    ERROR = "error", "Error"
+    INVITE = "invite", "Invite"
+
+
+class EngagementEvent(models.Model):
+    """One product usage event. The biggest table: enrichment reads the daily
+    rollup (:class:`EngagementDaily`) and single index probes, never a scan."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    kind = models.CharField(max_length=20, choices=EngagementKind.choices)
+    feature = models.CharField(max_length=64, blank=True)
+    occurred_at = models.DateTimeField()
+    event_id = models.CharField(
+        max_length=100,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Client-supplied id that makes ingestion idempotent.",
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["customer", "kind", "occurred_at"], name="event_customer_kind_time_idx"),
+            models.Index(fields=["occurred_at"], name="event_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.feature or '-'} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class EngagementDaily(models.Model):
+    """Events per customer, day, kind and feature, kept by the engagement
+    services. Enrichment sums at most 60 days of these rows per customer, so its
+    cost does not grow with the customer's history."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="daily_engagement")
+    day = models.DateField()
+    kind = models.CharField(max_length=20, choices=EngagementKind.choices)
+    feature = models.CharField(max_length=64, blank=True, default="")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "engagement daily rollups"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "day", "kind", "feature"], name="engagement_daily_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.day} {self.kind}:{self.feature or '-'} x{self.count}"

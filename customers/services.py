@@ -1,0 +1,154 @@
+"""Writes for the customers app."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F
+from django.db.models.functions import TruncDate
+
+from customers.models import Contact, Customer, EngagementDaily, EngagementEvent
+
+
+@transaction.atomic
+def engagement_rollup_rebuild(*, customer_ids: Iterable[int], days: Iterable[dt.date] | None = None) -> int:
+    """Recompute the daily engagement rollup from the raw events.
+
+    For the given customers, and only the given days when ``days`` is passed
+    (else their whole history), the rollup rows are deleted and rebuilt with one
+    set-based ``INSERT ... SELECT``-style pass. Idempotent: running it twice gives
+    the same rows. Returns the number of rollup rows written.
+    """
+    customer_ids = sorted(set(customer_ids))
+    if not customer_ids:
+        return 0
+    day_list = sorted(set(days)) if days is not None else None
+
+    stale = EngagementDaily.objects.filter(customer_id__in=customer_ids)
+    events = EngagementEvent.objects.filter(customer_id__in=customer_ids)
+    if day_list is not None:
+        stale = stale.filter(day__in=day_list)
+        start = dt.datetime.combine(day_list[0], dt.time.min, tzinfo=dt.UTC)
+        end = dt.datetime.combine(day_list[-1] + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+        events = events.filter(occurred_at__gte=start, occurred_at__lt=end)
+    stale.delete()
+
+    grouped = (
+        events.annotate(day=TruncDate("occurred_at", tzinfo=dt.UTC))
+        .values("customer_id", "day", "kind", "feature")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    wanted = set(day_list) if day_list is not None else None
+    rows = [
+        EngagementDaily(
+            customer_id=row["customer_id"],
+            day=row["day"],
+            kind=row["kind"],
+            feature=row["feature"] or "",
+            count=row["n"],
+        )
+        for row in grouped.iterator(chunk_size=5000)
+        if wanted is None or row["day"] in wanted
+    ]
+    EngagementDaily.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)
+
+
+def engagement_rollup_record(*, event: EngagementEvent, created: bool) -> None:
+    """Count one saved event in the rollup: +1 for a new event, a rebuild of the
+    day for an edited one."""
+    day = event.occurred_at.astimezone(dt.UTC).date()
+    if not created:
+        engagement_rollup_rebuild(customer_ids=[event.customer_id], days=[day])
+        return
+    key = {"customer_id": event.customer_id, "day": day, "kind": event.kind, "feature": event.feature or ""}
+    with transaction.atomic():
+        updated = EngagementDaily.objects.filter(**key).update(count=F("count") + 1)
+        if not updated:
+            try:
+                with transaction.atomic():
+                    EngagementDaily.objects.create(**key, count=1)
+            except IntegrityError:  # created concurrently
+                EngagementDaily.objects.filter(**key).update(count=F("count") + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class EventInput:
+    event_id: str
+    customer_id: str  # the customer's external id
+    kind: str
+    occurred_at: dt.datetime
+    feature: str = ""
+    contact_email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    received: int
+    created: int
+    duplicates: int
+    customer_ids: tuple[str, ...]
+
+
+class UnknownCustomers(ValueError):
+    def __init__(self, customer_ids: list[str]):
+        self.customer_ids = customer_ids
+        super().__init__(f"unknown customer ids: {', '.join(customer_ids[:20])}")
+
+
+@transaction.atomic
+def engagement_events_ingest(*, events: Sequence[EventInput]) -> IngestResult:
+    """Store a batch of product events, idempotently by ``event_id``.
+
+    All or nothing: an unknown customer id rejects the batch before anything
+    is written. Events already stored (same ``event_id``) are skipped. The daily
+    rollup of the touched customer-days is rebuilt in the same transaction, and
+    the customers' contexts are invalidated after it commits.
+    """
+    from enrichment.services import context_invalidate_on_commit
+
+    if not events:
+        return IngestResult(0, 0, 0, ())
+    wanted = {e.customer_id for e in events}
+    pks = dict(Customer.objects.filter(external_id__in=wanted).values_list("external_id", "pk"))
+    unknown = sorted(wanted - pks.keys())
+    if unknown:
+        raise UnknownCustomers(unknown)
+    emails = {e.contact_email.lower() for e in events if e.contact_email}
+    contacts = dict(Contact.objects.filter(email__in=emails).values_list("email", "pk")) if emails else {}
+    unique: dict[str, EventInput] = {}
+    for event in events:
+        unique.setdefault(event.event_id, event)
+    existing = set(EngagementEvent.objects.filter(event_id__in=unique.keys()).values_list("event_id", flat=True))
+    fresh = [e for e in unique.values() if e.event_id not in existing]
+    EngagementEvent.objects.bulk_create(
+        [
+            EngagementEvent(
+                event_id=e.event_id,
+                customer_id=pks[e.customer_id],
+                contact_id=contacts.get((e.contact_email or "").lower()),
+                kind=e.kind,
+                feature=e.feature or "",
+                occurred_at=e.occurred_at,
+            )
+            for e in fresh
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    touched_customers = {pks[e.customer_id] for e in fresh}
+    touched_days = {e.occurred_at.astimezone(dt.UTC).date() for e in fresh}
+    if fresh:
+        engagement_rollup_rebuild(customer_ids=touched_customers, days=touched_days)
+    for customer_id in sorted({e.customer_id for e in fresh}):
+        context_invalidate_on_commit(customer_id=customer_id)
+    return IngestResult(
+        received=len(events),
+        created=len(fresh),
+        duplicates=len(events) - len(fresh),
+        customer_ids=tuple(sorted({e.customer_id for e in fresh})),
+    )

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class EnrichmentConfig(AppConfig):
+    name = "enrichment"
+    verbose_name = "Customer context"
+
+    def ready(self) -> None:
+        from enrichment import checks, signals  # noqa: F401

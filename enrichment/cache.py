@@ -1,0 +1,190 @@
+"""Two-tier context cache.
+
+- **L1**: in this process, a bounded LRU with a short TTL (``CONTEXT_L1_TTL``,
+  5 s by default). It holds ready :class:`EnrichedContext` objects, so a hit
+  costs a dictionary lookup.
+- **L2**: Redis through django-redis (the ``context`` cache alias), shared by
+  every process and machine, JSON payloads (never pickle) under a key that
+  carries the schema version.
+
+Invalidation deletes the L2 entry and this process's L1 entry; other processes
+drop theirs when their L1 TTL runs out, so **a change is seen everywhere within
+``CONTEXT_L1_TTL`` seconds**.
+
+Redis failing or slow never raises: the call is treated as a miss, the outage is
+logged once (and its end once), and L2 is skipped for ``L2_RETRY_AFTER`` seconds
+so requests do not each pay the socket timeout while it is down.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from typing import Any
+
+import structlog
+from django.core.cache.backends.base import BaseCache
+
+from enrichment.context import SCHEMA_VERSION, EnrichedContext
+
+logger = structlog.get_logger(__name__)
+
+L2_RETRY_AFTER = 2.0
+
+
+def context_key(customer_id: str) -> str:
+    return f"ctx:v{SCHEMA_VERSION}:{customer_id}"
+
+
+class L1Cache:
+    """A thread-safe LRU with per-entry expiry."""
+
+    def __init__(self, *, max_entries: int, ttl: float):
+        self.max_entries = max_entries
+        self.ttl = ttl
+        self._data: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any | None:
+        with self._lock:
+            item = self._data.get(key)
+            if item is None:
+                return None
+            expires, value = item
+            if expires < time.monotonic():
+                del self._data[key]
+                return None
+            self._data.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: Any, ttl: float | None = None) -> None:
+        if self.max_entries <= 0:
+            return
+        expires = time.monotonic() + (self.ttl if ttl is None else ttl)
+        with self._lock:
+            self._data[key] = (expires, value)
+            self._data.move_to_end(key)
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class L2Cache:
+    """A django cache used as L2, with outage handling."""
+
+    def __init__(self, backend: BaseCache, *, ttl: int):
+        self.backend = backend
+        self.ttl = ttl
+        self._down_until = 0.0
+        self._down = False
+
+    @property
+    def available(self) -> bool:
+        return not self._down or time.monotonic() >= self._down_until
+
+    def _failed(self, operation: str, exc: Exception) -> None:
+        if not self._down:
+            logger.warning("context_cache_l2_unavailable", operation=operation, error=type(exc).__name__)
+        self._down = True
+        self._down_until = time.monotonic() + L2_RETRY_AFTER
+
+    def _succeeded(self) -> None:
+        if self._down:
+            logger.info("context_cache_l2_recovered")
+            self._down = False
+
+    def get(self, key: str) -> dict | None:
+        if not self.available:
+            return None
+        try:
+            value = self.backend.get(key)
+        except Exception as exc:  # noqa: BLE001 - any cache failure is a miss
+            self._failed("get", exc)
+            return None
+        self._succeeded()
+        return value
+
+    def set(self, key: str, value: dict, ttl: int | None = None) -> None:
+        if not self.available:
+            return
+        try:
+            self.backend.set(key, value, timeout=self.ttl if ttl is None else ttl)
+        except Exception as exc:  # noqa: BLE001
+            self._failed("set", exc)
+            return
+        self._succeeded()
+
+    def delete(self, key: str) -> bool:
+        """Delete even while marked down (an invalidation must be attempted)."""
+        try:
+            self.backend.delete(key)
+        except Exception as exc:  # noqa: BLE001
+            self._failed("delete", exc)
+            return False
+        self._succeeded()
+        return True
+
+
+class ContextCache:
+    """L1 then L2. ``get`` answers ``(context, tier)``."""
+
+    def __init__(self, *, l1: L1Cache, l2: L2Cache | None):
+        self.l1 = l1
+        self.l2 = l2
+
+    def get_l1(self, customer_id: str) -> EnrichedContext | None:
+        return self.l1.get(context_key(customer_id))
+
+    def get_l2(self, customer_id: str) -> EnrichedContext | None:
+        if self.l2 is None:
+            return None
+        data = self.l2.get(context_key(customer_id))
+        if not data:
+            return None
+        try:
+            return EnrichedContext.from_dict(data)
+        except Exception:  # noqa: BLE001 - a malformed entry is a miss, not an error
+            logger.warning("context_cache_entry_unreadable", customer_id=customer_id)
+            return None
+
+    def set(self, context: EnrichedContext, *, l2: bool = True) -> None:
+        key = context_key(context.customer_id)
+        if l2 and self.l2 is not None:
+            self.l2.set(key, context.to_dict())
+        self.l1.set(key, context)
+
+    def set_l1(self, context: EnrichedContext) -> None:
+        self.l1.set(context_key(context.customer_id), context)
+
+    def delete(self, customer_id: str) -> None:
+        key = context_key(customer_id)
+        self.l1.delete(key)
+        if self.l2 is not None:
+            self.l2.delete(key)
+
+
+_L1_INSTANCES: weakref.WeakSet[L1Cache] = weakref.WeakSet()
+
+
+def make_l1(*, max_entries: int, ttl: float) -> L1Cache:
+    cache = L1Cache(max_entries=max_entries, ttl=ttl)
+    _L1_INSTANCES.add(cache)
+    return cache
+
+
+def reset_l1() -> None:
+    """Empty every L1 of this process (used by tests and by ``context_invalidate_all``)."""
+    for cache in list(_L1_INSTANCES):
+        cache.clear()

@@ -1,0 +1,299 @@
+"""The enriched context: frozen dataclasses passed between every layer.
+
+Providers return one section each, the cache stores their JSON, and the API,
+admin, CLI and prompt renderer all render the same :class:`EnrichedContext`.
+Field names follow the seed document (``customer_intelligence``,
+``login_count_30d``, ``avg_csat`` ...): agents code against them.
+
+Every section has a default for every field, so a failed provider's section is
+simply ``Section()`` plus an entry in ``degraded``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from enrichment.codec import from_jsonable, to_jsonable
+
+# Bump when a field is renamed or its meaning changes: it is part of the cache
+# key, so old entries are simply not read after a deploy.
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerIntelligence:
+    customer_id: str = ""
+    company_name: str = ""
+    domain: str = ""
+    industry: str = ""
+    region: str = ""
+    account_owner: str = ""
+    plan: str = ""
+    plan_name: str = ""
+    mrr: Decimal = Decimal("0.00")
+    health_score: int = 0
+    health_label: str = "Unknown"
+    churn_risk: float = 0.0
+    churn_risk_level: str = "unknown"
+    customer_since: dt.date | None = None
+    days_as_customer: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureUsage:
+    feature: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class EngagementMetrics:
+    login_count_30d: int = 0
+    login_count_prev_30d: int = 0
+    login_trend_pct: float | None = None
+    last_login_at: dt.datetime | None = None
+    active_days_30d: int = 0
+    most_used_features: tuple[str, ...] = ()
+    feature_usage_30d: tuple[FeatureUsage, ...] = ()
+    features_used_30d: int = 0
+    features_available: int = 0
+    feature_adoption_score: float = 0.0
+    api_calls_30d: int = 0
+    errors_30d: int = 0
+    # Logins per day, oldest first, the last entry being today (30 entries).
+    daily_logins_30d: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TicketBrief:
+    id: int
+    subject: str
+    status: str
+    priority: str
+    category: str
+    created_at: dt.datetime
+    csat: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SupportHistory:
+    total_conversations: int = 0
+    open_tickets: int = 0
+    urgent_open_tickets: int = 0
+    tickets_30d: int = 0
+    avg_csat: float | None = None
+    csat_responses: int = 0
+    common_issues: tuple[str, ...] = ()
+    avg_first_response_hours: float | None = None
+    last_ticket_at: dt.datetime | None = None
+    recent_tickets: tuple[TicketBrief, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionDetails:
+    status: str = "none"
+    plan: str = ""
+    billing_cycle: str = ""
+    seats_purchased: int = 0
+    seats_used: int = 0
+    seat_utilization: float = 0.0
+    mrr: Decimal = Decimal("0.00")
+    started_at: dt.date | None = None
+    renewal_date: dt.date | None = None
+    days_to_renewal: int | None = None
+    is_trial: bool = False
+    trial_ends_at: dt.date | None = None
+    days_to_trial_end: int | None = None
+    failed_invoices_90d: int = 0
+    overdue_invoices: int = 0
+    last_invoice_status: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HealthFactor:
+    """One factor of the health score: why the score is what it is."""
+
+    factor: str
+    raw: float | None
+    weight: float
+    points: float
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A red/yellow/green flag with a stable ``code`` agents can branch on."""
+
+    code: str
+    level: str  # red | yellow | green
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountHealth:
+    health_score: int = 0
+    health_label: str = "Unknown"
+    churn_risk: float = 0.0
+    churn_risk_level: str = "unknown"
+    red_flags: tuple[str, ...] = ()
+    yellow_flags: tuple[str, ...] = ()
+    green_flags: tuple[str, ...] = ()
+    # Rendered at the top level of the JSON as ``health_breakdown`` and ``flags``.
+    breakdown: tuple[HealthFactor, ...] = ()
+    flags: tuple[Flag, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NewsItem:
+    title: str
+    url: str
+    source: str
+    published_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyEnrichment:
+    name: str = ""
+    domain: str = ""
+    description: str = ""
+    industry: str = ""
+    employees: int | None = None
+    employees_range: str = ""
+    founded_year: int | None = None
+    location: str = ""
+    funding_total_usd: int | None = None
+    last_funding_type: str = ""
+    last_funding_at: dt.date | None = None
+    news: tuple[NewsItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentBrief:
+    title: str
+    impact: str
+    status: str
+    started_at: dt.datetime
+    affects_customer: bool = False
+    components: tuple[str, ...] = ()
+    source: str = "internal"
+
+
+@dataclass(frozen=True, slots=True)
+class ProductStatus:
+    status: str = "operational"
+    active_incidents: tuple[IncidentBrief, ...] = ()
+    incidents_affecting_customer: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """Where a section came from and how fresh it is."""
+
+    provider: str
+    source: str
+    fetched_at: dt.datetime
+    ttl: int
+    stale: bool = False
+    tier: str = "computed"  # l1 | l2 | computed
+    latency_ms: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Degraded:
+    section: str
+    reason: str
+
+
+SECTION_TYPES: dict[str, type] = {
+    "customer_intelligence": CustomerIntelligence,
+    "engagement_metrics": EngagementMetrics,
+    "support_history": SupportHistory,
+    "subscription_details": SubscriptionDetails,
+    "account_health": AccountHealth,
+    "company_enrichment": CompanyEnrichment,
+    "product_status": ProductStatus,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichedContext:
+    customer_intelligence: CustomerIntelligence = CustomerIntelligence()
+    engagement_metrics: EngagementMetrics = EngagementMetrics()
+    support_history: SupportHistory = SupportHistory()
+    subscription_details: SubscriptionDetails = SubscriptionDetails()
+    account_health: AccountHealth = AccountHealth()
+    company_enrichment: CompanyEnrichment | None = None
+    product_status: ProductStatus = ProductStatus()
+    enriched_at: dt.datetime | None = None
+    cache_hit: bool = False
+    enrichment_latency_ms: float = 0.0
+    sources: dict[str, SourceInfo] = field(default_factory=dict)
+    degraded: tuple[Degraded, ...] = ()
+    schema_version: int = SCHEMA_VERSION
+
+    # -- derived views ---------------------------------------------------------
+    @property
+    def customer_id(self) -> str:
+        return self.customer_intelligence.customer_id
+
+    @property
+    def health_breakdown(self) -> tuple[HealthFactor, ...]:
+        return self.account_health.breakdown
+
+    @property
+    def flags(self) -> tuple[Flag, ...]:
+        return self.account_health.flags
+
+    @property
+    def is_degraded(self) -> bool:
+        return bool(self.degraded)
+
+    # -- JSON ---------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: the seed's fields plus health_breakdown, flags,
+        sources and degraded at the top level."""
+        data = to_jsonable(self)
+        health = data["account_health"]
+        data["health_breakdown"] = health.pop("breakdown")
+        data["flags"] = health.pop("flags")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EnrichedContext:
+        data = dict(data)
+        health = dict(data.get("account_health") or {})
+        health["breakdown"] = data.pop("health_breakdown", [])
+        health["flags"] = data.pop("flags", [])
+        data["account_health"] = health
+        return from_jsonable(cls, data)
+
+    # -- renderings ---------------------------------------------------------------
+    def to_prompt_context(self, *, max_chars: int | None = None, hide: frozenset[str] = frozenset()) -> str:
+        from enrichment.prompt import render_prompt
+
+        return render_prompt(self, max_chars=max_chars, hide=hide)
+
+    def get_summary(self) -> dict[str, Any]:
+        """Exactly the seed's summary keys."""
+        intel = self.customer_intelligence
+        health = self.account_health
+        return {
+            "company_name": intel.company_name,
+            "plan": intel.plan,
+            "health_score": health.health_score,
+            "churn_risk": health.churn_risk,
+            "churn_risk_level": health.churn_risk_level,
+            "login_count_30d": self.engagement_metrics.login_count_30d,
+            "open_tickets": self.support_history.open_tickets,
+            "days_to_renewal": self.subscription_details.days_to_renewal,
+            "has_critical_issues": bool(health.red_flags),
+            "has_opportunities": bool(health.green_flags),
+            "cache_hit": self.cache_hit,
+        }
+
+    def replace(self, **changes: Any) -> EnrichedContext:
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from customers.models import Customer
+
+
+class TokenScope(models.TextChoices):
+    FULL = "full", "Full (support staff tools)"
+    CUSTOMER_FACING = "customer_facing", "Customer-facing (no revenue, churn risk or health breakdown)"
+
+
+class ApiToken(models.Model):
+    """An API key for agents. The secret is shown once and stored as a SHA-256
+    hash; ``prefix`` finds the row without scanning."""
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    scope = models.CharField(max_length=20, choices=TokenScope.choices, default=TokenScope.FULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.scope})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class CustomerHealth(models.Model):
+    """The latest computed health of a customer, denormalised for the admin's
+    list and dashboard (100,000 rows sorted and filtered without enrichment).
+    Written by the context service whenever it computes a context."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, related_name="health")
+    health_score = models.PositiveSmallIntegerField()
+    health_label = models.CharField(max_length=20)
+    churn_risk = models.FloatField()
+    churn_risk_level = models.CharField(max_length=10)
+    red_flags = models.PositiveSmallIntegerField(default=0)
+    yellow_flags = models.PositiveSmallIntegerField(default=0)
+    green_flags = models.PositiveSmallIntegerField(default=0)
+    flag_codes = models.JSONField(default=list, blank=True)
+    plan = models.CharField(max_length=50, blank=True)
+    mrr = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    renewal_date = models.DateField(null=True, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "customer health"
+        indexes = [
+            models.Index(fields=["health_score"], name="health_score_idx"),
+            models.Index(fields=["health_label"], name="health_label_idx"),
+            models.Index(fields=["churn_risk_level"], name="health_churn_level_idx"),
+            models.Index(fields=["renewal_date"], name="health_renewal_idx"),
+            models.Index(fields=["red_flags"], name="health_red_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(health_score__lte=100), name="health_score_lte_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.health_score} ({self.health_label})"
+
+
+class HealthDaily(models.Model):
+    """One health score per customer and day, for trends (12-week chart, drops)."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="health_history")
+    day = models.DateField()
+    health_score = models.PositiveSmallIntegerField()
+    churn_risk = models.FloatField()
+    red_flags = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["customer", "day"]
+        verbose_name_plural = "health history"
+        constraints = [models.UniqueConstraint(fields=["customer", "day"], name="health_daily_unique")]
+        indexes = [models.Index(fields=["day", "health_score"], name="health_daily_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.day}: {self.health_score}"

@@ -1,0 +1,3 @@
+from enrichment.providers.base import ContextProvider, ProviderRequest
+
+__all__ = ["ContextProvider", "ProviderRequest"]

@@ -1,0 +1,69 @@
+"""The provider contract: one class fetches one section for one customer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from customers.selectors import CustomerRef
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRequest:
+    """What a provider is given: the customer and the moment of the request."""
+
+    customer: CustomerRef
+    now: dt.datetime
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.date()
+
+
+class ContextProvider:
+    """Base class for context providers.
+
+    Subclasses set the class attributes and implement :meth:`fetch`:
+
+    - ``key``: the section of :class:`~enrichment.context.EnrichedContext` it fills.
+    - ``section``: that section's dataclass; ``section()`` is the default used
+      when the provider fails or times out.
+    - ``source``: where the data comes from (``database``, ``clearbit`` ...).
+    - ``timeout``: seconds. Concurrent providers are abandoned after it; inline
+      (database) providers are measured against it and bounded by the database's
+      statement timeout.
+    - ``ttl``: seconds a cached section stays fresh.
+    - ``concurrent``: ``True`` for providers that wait on the network; they run
+      in a worker thread while the inline providers run.
+    - ``depends_on``: section keys a derived provider needs; it runs after them
+      and receives them in ``sections``.
+
+    Providers are registered by dotted path in ``settings.ENRICHMENT_PROVIDERS``.
+    """
+
+    key: ClassVar[str] = ""
+    section: ClassVar[type] = object
+    source: ClassVar[str] = "database"
+    timeout: ClassVar[float] = 0.5
+    ttl: ClassVar[int] = 300
+    concurrent: ClassVar[bool] = False
+    depends_on: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def is_enabled(self) -> bool:
+        """A provider may switch itself off (e.g. a vendor with no API key)."""
+        return True
+
+    def fetch(self, request: ProviderRequest, *, sections: Mapping[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def default(self) -> Any:
+        return self.section()
+
+    def __repr__(self) -> str:
+        return f"<{self.name} key={self.key!r}>"

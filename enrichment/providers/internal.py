@@ -1,0 +1,168 @@
+"""The internal providers: each reads one section through the apps' selectors
+with a bounded number of aggregate queries, whatever the customer's history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+
+from billing.selectors import subscription_current
+from customers.models import EngagementKind
+from customers.selectors import engagement_window
+from enrichment.context import (
+    AccountHealth,
+    CustomerIntelligence,
+    EngagementMetrics,
+    FeatureUsage,
+    SubscriptionDetails,
+    SupportHistory,
+    TicketBrief,
+)
+from enrichment.providers.base import ContextProvider, ProviderRequest
+from enrichment.scoring import assess
+from support.selectors import ticket_stats_by_category, tickets_recent
+
+
+class CustomerIntelligenceProvider(ContextProvider):
+    """Company profile, plan and MRR. Health score and churn risk are filled in
+    by the service from the account health assessment."""
+
+    key = "customer_intelligence"
+    section = CustomerIntelligence
+    depends_on = ("subscription_details",)
+
+    def fetch(self, request: ProviderRequest, *, sections: Mapping[str, Any]) -> CustomerIntelligence:
+        customer = request.customer
+        subscription: SubscriptionDetails = sections.get("subscription_details") or SubscriptionDetails()
+        return CustomerIntelligence(
+            customer_id=customer.external_id,
+            company_name=customer.company_name,
+            domain=customer.domain,
+            industry=customer.industry,
+            region=customer.region,
+            account_owner=customer.account_owner,
+            plan=subscription.plan,
+            plan_name=subscription.plan.replace("_", " ").title() if subscription.plan else "",
+            mrr=subscription.mrr,
+            customer_since=customer.customer_since,
+            days_as_customer=max(0, (request.today - customer.customer_since).days),
+        )
+
+
+class EngagementMetricsProvider(ContextProvider):
+    key = "engagement_metrics"
+    section = EngagementMetrics
+
+    def fetch(self, request: ProviderRequest, *, sections: Mapping[str, Any]) -> EngagementMetrics:
+        window = engagement_window(customer_pk=request.customer.pk, today=request.today)
+        current, previous = window.current, window.previous
+
+        def total(bucket: dict[tuple[str, str], int], kind: str) -> int:
+            return sum(n for (k, _f), n in bucket.items() if k == kind)
+
+        logins = total(current, EngagementKind.LOGIN)
+        logins_prev = total(previous, EngagementKind.LOGIN)
+        usage: dict[str, int] = {}
+        for (kind, feature), n in current.items():
+            if kind == EngagementKind.FEATURE_USE and feature:
+                usage[feature] = usage.get(feature, 0) + n
+        ranked = sorted(usage.items(), key=lambda item: (-item[1], item[0]))
+        catalogue = list(settings.ENRICHMENT_PRODUCT_FEATURES)
+        used_known = sum(1 for feature in usage if feature in catalogue)
+        adoption = round(used_known / len(catalogue), 3) if catalogue else 0.0
+        trend = round((logins - logins_prev) / logins_prev * 100, 1) if logins_prev else None
+        return EngagementMetrics(
+            login_count_30d=logins,
+            login_count_prev_30d=logins_prev,
+            login_trend_pct=trend,
+            last_login_at=window.last_login_at,
+            active_days_30d=window.active_days_30d,
+            most_used_features=tuple(feature for feature, _n in ranked[:3]),
+            feature_usage_30d=tuple(FeatureUsage(feature, n) for feature, n in ranked[:10]),
+            features_used_30d=len(usage),
+            features_available=len(catalogue),
+            feature_adoption_score=adoption,
+            api_calls_30d=total(current, EngagementKind.API_CALL),
+            errors_30d=total(current, EngagementKind.ERROR),
+            daily_logins_30d=tuple(window.logins_by_day.get(request.today - dt.timedelta(days=offset), 0) for offset in range(29, -1, -1)),
+        )
+
+
+class SupportHistoryProvider(ContextProvider):
+    key = "support_history"
+    section = SupportHistory
+
+    def fetch(self, request: ProviderRequest, *, sections: Mapping[str, Any]) -> SupportHistory:
+        since = request.now - dt.timedelta(days=30)
+        rows = ticket_stats_by_category(customer_pk=request.customer.pk, since=since)
+        if not rows:
+            return SupportHistory()
+        csat_sum = sum(row["csat_sum"] or 0 for row in rows)
+        csat_n = sum(row["csat_n"] for row in rows)
+        response_n = sum(row["first_response_n"] for row in rows)
+        response_seconds = sum(
+            row["first_response"].total_seconds() * row["first_response_n"] for row in rows if row["first_response"] is not None
+        )
+        categories = sorted((row for row in rows if row["category"]), key=lambda row: (-row["total"], row["category"]))
+        recent = tickets_recent(customer_pk=request.customer.pk)
+        return SupportHistory(
+            total_conversations=sum(row["total"] for row in rows),
+            open_tickets=sum(row["open"] for row in rows),
+            urgent_open_tickets=sum(row["urgent_open"] for row in rows),
+            tickets_30d=sum(row["recent"] for row in rows),
+            avg_csat=round(csat_sum / csat_n, 2) if csat_n else None,
+            csat_responses=csat_n,
+            common_issues=tuple(row["category"] for row in categories[:3]),
+            avg_first_response_hours=round(response_seconds / response_n / 3600, 2) if response_n else None,
+            last_ticket_at=max(row["last_created"] for row in rows),
+            recent_tickets=tuple(TicketBrief(**ticket) for ticket in recent),
+        )
+
+
+class SubscriptionDetailsProvider(ContextProvider):
+    key = "subscription_details"
+    section = SubscriptionDetails
+
+    def fetch(self, request: ProviderRequest, *, sections: Mapping[str, Any]) -> SubscriptionDetails:
+        row = subscription_current(customer_pk=request.customer.pk, today=request.today)
+        if row is None:
+            return SubscriptionDetails()
+        today = request.today
+        purchased, used = row["seats_purchased"], row["seats_used"]
+        renewal, trial_end = row["renewal_date"], row["trial_ends_at"]
+        is_trial = row["status"] == "trialing"
+        return SubscriptionDetails(
+            status=row["status"],
+            plan=row["plan__code"],
+            billing_cycle=row["billing_cycle"],
+            seats_purchased=purchased,
+            seats_used=used,
+            seat_utilization=round(used / purchased, 3) if purchased else 0.0,
+            mrr=Decimal(row["mrr"]).quantize(Decimal("0.01")),
+            started_at=row["started_at"],
+            renewal_date=renewal,
+            days_to_renewal=(renewal - today).days if renewal else None,
+            is_trial=is_trial,
+            trial_ends_at=trial_end,
+            days_to_trial_end=(trial_end - today).days if (trial_end and is_trial) else None,
+            failed_invoices_90d=row["failed_invoices_90d"] or 0,
+            overdue_invoices=row["overdue_invoices"] or 0,
+            last_invoice_status=row["last_invoice_status"] or "",
+        )
+
+
+class AccountHealthProvider(ContextProvider):
+    """Derived: health score, churn risk and flags from the other sections.
+    Pure computation, no queries (see :mod:`enrichment.scoring`)."""
+
+    key = "account_health"
+    section = AccountHealth
+    source = "computed"
+    depends_on = ("customer_intelligence", "engagement_metrics", "support_history", "subscription_details")
+
+    def fetch(self, request: ProviderRequest, *, sections: Mapping[str, Any]) -> AccountHealth:
+        return assess(sections, today=request.today)
