@@ -89,6 +89,4 @@ class InvoiceFactory(DjangoModelFactory):
     status = InvoiceStatus.PAID
     issued_at = factory.Faker("date_between", start_date="-90d", end_date="today")
     due_at = factory.LazyAttribute(lambda o: o.issued_at + dt.timedelta(days=14))
-    paid_at = factory.LazyAttribute(
-        lambda o: o.issued_at + dt.timedelta(days=2) if o.status == InvoiceStatus.PAID else None
-    )
+    paid_at = factory.LazyAttribute(lambda o: o.issued_at + dt.timedelta(days=2) if o.status == InvoiceStatus.PAID else None)

@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from billing.models import LIVE_STATUSES, Invoice, InvoiceStatus, Subscription
+from config.db import CompiledQuery
+
+_FIELDS = (
+    "customer_id",
+    "status",
+    "billing_cycle",
+    "seats_purchased",
+    "seats_used",
+    "mrr",
+    "started_at",
+    "renewal_date",
+    "trial_ends_at",
+    "failed_invoices_90d",
+    "overdue_invoices",
+    "last_invoice_status",
+    "plan__code",
+    "plan__name",
+)
 
 
-def subscription_current(*, customer_pk: int, today: dt.date) -> dict[str, Any] | None:
-    """The customer's live subscription (else the latest one) with its plan and
-    invoice aggregates, in one query."""
-    since = today - dt.timedelta(days=90)
+def _subscriptions(customers: Q, since: dt.date, today: dt.date) -> QuerySet:
     invoices = Invoice.objects.filter(customer_id=OuterRef("customer_id"))
     failed = (
         invoices.filter(status=InvoiceStatus.FAILED, issued_at__gte=since)
@@ -31,28 +47,37 @@ def subscription_current(*, customer_pk: int, today: dt.date) -> dict[str, Any] 
     )
     last_status = invoices.order_by("-issued_at", "-pk").values("status")[:1]
     return (
-        Subscription.objects.filter(customer_id=customer_pk)
+        Subscription.objects.filter(customers)
         .annotate(
             failed_invoices_90d=Subquery(failed),
             overdue_invoices=Subquery(overdue),
             last_invoice_status=Subquery(last_status),
             is_live=Q(status__in=LIVE_STATUSES),
         )
-        .order_by("-is_live", "-started_at", "-pk")
-        .values(
-            "status",
-            "billing_cycle",
-            "seats_purchased",
-            "seats_used",
-            "mrr",
-            "started_at",
-            "renewal_date",
-            "trial_ends_at",
-            "failed_invoices_90d",
-            "overdue_invoices",
-            "last_invoice_status",
-            "plan__code",
-            "plan__name",
-        )
-        .first()
+        # The first row seen for a customer wins: live before ended, newest first.
+        .order_by("customer_id", "-is_live", "-started_at", "-pk")
+        .values_list(*_FIELDS)
     )
+
+
+_ONE = CompiledQuery(
+    lambda pk, since, today: _subscriptions(Q(customer_id=pk), since, today),
+    pk=-900_000_001,
+    since=dt.date(1900, 1, 2),
+    today=dt.date(1900, 1, 3),
+)
+
+
+def subscriptions_current(*, customer_pks: Sequence[int], today: dt.date) -> dict[int, dict[str, Any]]:
+    """Each customer's live subscription (else its latest one) with plan and
+    invoice aggregates, for many customers in one query."""
+    since = today - dt.timedelta(days=90)
+    if len(customer_pks) == 1:
+        rows = _ONE.rows(pk=customer_pks[0], since=since, today=today)
+    else:
+        rows = _subscriptions(Q(customer_id__in=customer_pks), since, today)
+    current: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        if row[0] not in current:
+            current[row[0]] = dict(zip(_FIELDS, row, strict=True))
+    return current

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 
+from config.db import CompiledQuery
 from customers.models import Contact, Customer, EngagementDaily, EngagementEvent, EngagementKind
 
 
@@ -36,9 +38,32 @@ _REF_FIELDS = (
 )
 
 
+_REF_QUERY = CompiledQuery(
+    lambda external_id: Customer.objects.filter(external_id=external_id).values_list(*_REF_FIELDS)[:1],
+    external_id="\x01sentinel-external-id",
+)
+
+
 def customer_ref_get(*, external_id: str) -> CustomerRef | None:
-    row = Customer.objects.filter(external_id=external_id).values_list(*_REF_FIELDS).first()
-    return CustomerRef(*row) if row else None
+    rows = _REF_QUERY.rows(external_id=external_id)
+    return CustomerRef(*rows[0]) if rows else None
+
+
+def customer_refs_get(*, external_ids: Sequence[str]) -> dict[str, CustomerRef]:
+    rows = Customer.objects.filter(external_id__in=list(external_ids)).values_list(*_REF_FIELDS)
+    return {row[1]: CustomerRef(*row) for row in rows}
+
+
+def customer_refs_chunks(*, chunk_size: int = 1000) -> Iterator[list[CustomerRef]]:
+    """Every customer, in primary key order, ``chunk_size`` at a time (keyset
+    pagination: no OFFSET scans on 100,000 rows)."""
+    last = 0
+    while True:
+        rows = list(Customer.objects.filter(pk__gt=last).order_by("pk").values_list(*_REF_FIELDS)[:chunk_size])
+        if not rows:
+            return
+        yield [CustomerRef(*row) for row in rows]
+        last = rows[-1][0]
 
 
 def customer_external_id_for_email(*, email: str) -> str | None:
@@ -73,27 +98,56 @@ class EngagementWindow:
     logins_by_day: dict[dt.date, int]
 
 
-def engagement_window(*, customer_pk: int, today: dt.date) -> EngagementWindow:
-    """Two bounded queries: the daily rollup over 60 days (at most 60 x kinds x
-    features rows) and one index probe for the last login."""
+def _rollup_rows(customers: Q, start: dt.date, end: dt.date) -> QuerySet:
+    return EngagementDaily.objects.filter(customers, day__gte=start, day__lte=end).values_list(
+        "customer_id", "day", "kind", "feature", "count"
+    )
+
+
+def _last_login_rows(customers: Q) -> QuerySet:
+    last_login = (
+        EngagementEvent.objects.filter(customer_id=OuterRef("pk"), kind=EngagementKind.LOGIN)
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    return Customer.objects.filter(customers).annotate(last=Subquery(last_login)).values_list("pk", "last")
+
+
+_SENTINEL_PK = -900_000_001
+_ROLLUP_ONE = CompiledQuery(
+    lambda pk, start, end: _rollup_rows(Q(customer_id=pk), start, end),
+    pk=_SENTINEL_PK,
+    start=dt.date(1900, 1, 2),
+    end=dt.date(1900, 1, 3),
+)
+_LAST_LOGIN_ONE = CompiledQuery(lambda pk: _last_login_rows(Q(pk=pk)), pk=_SENTINEL_PK)
+
+
+def engagement_windows(*, customer_pks: Sequence[int], today: dt.date) -> dict[int, EngagementWindow]:
+    """Engagement of many customers in two bounded queries: their daily rollup
+    rows over 60 days (at most 60 x kinds x features rows each, whatever their
+    history) and one index probe per customer for the last login."""
     start_current = today - dt.timedelta(days=29)
     start_previous = today - dt.timedelta(days=59)
-    rows = EngagementDaily.objects.filter(customer_id=customer_pk, day__gte=start_previous, day__lte=today).values_list(
-        "day", "kind", "feature", "count"
-    )
-    current: dict[tuple[str, str], int] = {}
-    previous: dict[tuple[str, str], int] = {}
-    logins_by_day: dict[dt.date, int] = {}
-    for day, kind, feature, count in rows:
-        bucket = current if day >= start_current else previous
+    if len(customer_pks) == 1:
+        (pk,) = customer_pks
+        rows = _ROLLUP_ONE.rows(pk=pk, start=start_previous, end=today)
+        last_logins = _LAST_LOGIN_ONE.rows(pk=pk)
+    else:
+        rows = _rollup_rows(Q(customer_id__in=customer_pks), start_previous, today)
+        last_logins = _last_login_rows(Q(pk__in=customer_pks))
+    windows = {pk: EngagementWindow({}, {}, 0, None, {}) for pk in customer_pks}
+    for customer_id, day, kind, feature, count in rows:
+        window = windows[customer_id]
+        bucket = window.current if day >= start_current else window.previous
         key = (kind, feature)
         bucket[key] = bucket.get(key, 0) + count
         if day >= start_current and kind == EngagementKind.LOGIN:
-            logins_by_day[day] = logins_by_day.get(day, 0) + count
-    last_login_at = EngagementEvent.objects.filter(customer_id=customer_pk, kind=EngagementKind.LOGIN).aggregate(last=Max("occurred_at"))[
-        "last"
-    ]
-    return EngagementWindow(current, previous, len(logins_by_day), last_login_at, logins_by_day)
+            window.logins_by_day[day] = window.logins_by_day.get(day, 0) + count
+    for pk, last in last_logins:
+        window = windows[pk]
+        windows[pk] = EngagementWindow(window.current, window.previous, len(window.logins_by_day), last, window.logins_by_day)
+    return windows
 
 
 def engagement_logins_by_day(*, customer_pk: int, start: dt.date, end: dt.date) -> dict[dt.date, int]:

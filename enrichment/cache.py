@@ -18,16 +18,20 @@ so requests do not each pay the socket timeout while it is down.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import threading
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
 from django.core.cache.backends.base import BaseCache
 
 from enrichment.context import SCHEMA_VERSION, EnrichedContext
+from enrichment.lazy import LazyEnrichedContext
 
 logger = structlog.get_logger(__name__)
 
@@ -36,6 +40,32 @@ L2_RETRY_AFTER = 2.0
 
 def context_key(customer_id: str) -> str:
     return f"ctx:v{SCHEMA_VERSION}:{customer_id}"
+
+
+def mark_hit(context: EnrichedContext, tier: str) -> EnrichedContext:
+    """The context as served from a cache tier (``l1`` or ``l2``)."""
+    if isinstance(context, LazyEnrichedContext):
+        return context.with_tier(tier)
+    return dataclasses.replace(
+        context,
+        cache_hit=True,
+        sources={key: dataclasses.replace(src, tier=tier) for key, src in context.sources.items()},
+    )
+
+
+def with_latency(context: EnrichedContext, latency_ms: float) -> EnrichedContext:
+    if isinstance(context, LazyEnrichedContext):
+        return context.with_latency(latency_ms)
+    return dataclasses.replace(context, enrichment_latency_ms=latency_ms)
+
+
+def expired_sections(context: EnrichedContext, now: dt.datetime) -> set[str]:
+    """Sections older than their provider's TTL (per-provider TTLs inside one entry)."""
+    if isinstance(context, LazyEnrichedContext):
+        ages = context.fetched_at().items()
+    else:
+        ages = ((key, (src.fetched_at, src.ttl)) for key, src in context.sources.items())
+    return {key for key, (fetched_at, ttl) in ages if fetched_at + dt.timedelta(seconds=ttl) <= now}
 
 
 class L1Cache:
@@ -126,6 +156,27 @@ class L2Cache:
             return
         self._succeeded()
 
+    def get_many(self, keys: Sequence[str]) -> dict[str, dict]:
+        if not keys or not self.available:
+            return {}
+        try:
+            values = self.backend.get_many(keys)
+        except Exception as exc:  # noqa: BLE001
+            self._failed("get_many", exc)
+            return {}
+        self._succeeded()
+        return values
+
+    def set_many(self, values: dict[str, dict], ttl: int | None = None) -> None:
+        if not values or not self.available:
+            return
+        try:
+            self.backend.set_many(values, timeout=self.ttl if ttl is None else ttl)
+        except Exception as exc:  # noqa: BLE001
+            self._failed("set_many", exc)
+            return
+        self._succeeded()
+
     def delete(self, key: str) -> bool:
         """Delete even while marked down (an invalidation must be attempted)."""
         try:
@@ -153,17 +204,28 @@ class ContextCache:
         data = self.l2.get(context_key(customer_id))
         if not data:
             return None
-        try:
-            return EnrichedContext.from_dict(data)
-        except Exception:  # noqa: BLE001 - a malformed entry is a miss, not an error
-            logger.warning("context_cache_entry_unreadable", customer_id=customer_id)
-            return None
+        return _lazy(data, customer_id)
 
     def set(self, context: EnrichedContext, *, l2: bool = True) -> None:
         key = context_key(context.customer_id)
         if l2 and self.l2 is not None:
             self.l2.set(key, context.to_dict())
         self.l1.set(key, context)
+
+    def get_many_l2(self, customer_ids: Sequence[str]) -> dict[str, EnrichedContext]:
+        if self.l2 is None or not customer_ids:
+            return {}
+        keys = {context_key(cid): cid for cid in customer_ids}
+        found: dict[str, EnrichedContext] = {}
+        for key, data in self.l2.get_many(list(keys)).items():
+            context = _lazy(data, keys[key])
+            if context is not None:
+                found[keys[key]] = context
+        return found
+
+    def set_many(self, contexts: Sequence[EnrichedContext]) -> None:
+        if self.l2 is not None:
+            self.l2.set_many({context_key(c.customer_id): c.to_dict() for c in contexts})
 
     def set_l1(self, context: EnrichedContext) -> None:
         self.l1.set(context_key(context.customer_id), context)
@@ -173,6 +235,19 @@ class ContextCache:
         self.l1.delete(key)
         if self.l2 is not None:
             self.l2.delete(key)
+
+
+def _lazy(data: Any, customer_id: str) -> LazyEnrichedContext | None:
+    """Wrap a cached payload; a malformed entry is a miss, not an error."""
+    try:
+        context = LazyEnrichedContext(data, tier="l2")
+        if context.customer_id != customer_id or data.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError("entry for another customer or schema")
+        context.fetched_at()
+    except Exception:  # noqa: BLE001
+        logger.warning("context_cache_entry_unreadable", customer_id=customer_id)
+        return None
+    return context
 
 
 _L1_INSTANCES: weakref.WeakSet[L1Cache] = weakref.WeakSet()

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
@@ -11,3 +12,29 @@ def check_providers(app_configs, **kwargs):
     except ImproperlyConfigured as exc:
         return [checks.Error(str(exc), hint=f"Fix settings.{SETTING}.", id="enrichment.E001")]
     return []
+
+
+@checks.register()
+def check_scoring_settings(app_configs, **kwargs):
+    from enrichment.flags import DEFAULT_THRESHOLDS
+    from enrichment.scoring import DEFAULT_WEIGHTS
+
+    errors = []
+    for setting, known, code in (
+        ("ENRICHMENT_HEALTH_WEIGHTS", DEFAULT_WEIGHTS, "enrichment.E002"),
+        ("ENRICHMENT_FLAG_THRESHOLDS", DEFAULT_THRESHOLDS, "enrichment.E003"),
+    ):
+        given = getattr(settings, setting, {}) or {}
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            errors.append(
+                checks.Error(
+                    f"{setting} has unknown keys: {', '.join(unknown)}",
+                    hint=f"Known keys: {', '.join(sorted(known))}.",
+                    id=code,
+                )
+            )
+        bad = sorted(key for key, value in given.items() if not isinstance(value, (int, float)) or value < 0)
+        if bad:
+            errors.append(checks.Error(f"{setting} values must be non-negative numbers: {', '.join(bad)}", id=code))
+    return errors

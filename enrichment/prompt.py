@@ -123,7 +123,7 @@ def _parts(ctx: EnrichedContext, hide: frozenset[str], today: dt.date) -> list[_
     ]
     features = []
     if eng.most_used_features:
-        names = ", ".join(_title(f) for f in eng.most_used_features)
+        names = ", ".join(_title(f) for f in eng.most_used_features[:3])
         features.append(f"- Most used features: {names}")
 
     csat = f"{sup.avg_csat:.1f}/5" if sup.avg_csat is not None else "no ratings yet"
@@ -163,7 +163,9 @@ def _parts(ctx: EnrichedContext, hide: frozenset[str], today: dt.date) -> list[_
     affecting = [i for i in ctx.product_status.active_incidents if i.affects_customer]
     if affecting:
         status = ["", "Product Status:"]
-        status += [f"- {safe_text(i.title, limit=140)} ({i.impact}, {i.status})" for i in affecting[:3]]
+        status += [
+            f"- {safe_text(i.title, limit=140)} ({safe_text(i.impact, limit=20)}, {safe_text(i.status, limit=30)})" for i in affecting[:3]
+        ]
 
     def flag_block(title: str, messages: tuple[str, ...]) -> list[str]:
         if not messages:

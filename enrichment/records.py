@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from enrichment.context import EnrichedContext
 from enrichment.models import CustomerHealth, HealthDaily
@@ -46,8 +46,18 @@ def _health_row(customer_pk: int, context: EnrichedContext) -> CustomerHealth:
 
 
 def customer_health_upsert(*, rows: list[tuple[int, EnrichedContext]]) -> None:
-    """Store the latest health of each (customer pk, context) in one statement."""
+    """Store the latest health of each (customer pk, context) in one statement.
+
+    On PostgreSQL outside a transaction, the single row of a cold enrichment is
+    written with ``synchronous_commit`` off for that statement only: one round
+    trip, no wait for the WAL flush. This row is derived data that the next
+    computation rewrites, so losing the last few hundred milliseconds of such
+    writes in a database crash is harmless.
+    """
     if not rows:
+        return
+    if len(rows) == 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        _upsert_one_async_commit(_health_row(*rows[0]))
         return
     CustomerHealth.objects.bulk_create(
         [_health_row(pk, context) for pk, context in rows],
@@ -56,6 +66,22 @@ def customer_health_upsert(*, rows: list[tuple[int, EnrichedContext]]) -> None:
         update_fields=_HEALTH_FIELDS,
         batch_size=1000,
     )
+
+
+def _upsert_one_async_commit(row: CustomerHealth) -> None:
+    fields = ["customer_id", *_HEALTH_FIELDS]
+    columns = ", ".join(connection.ops.quote_name(CustomerHealth._meta.get_field(f).column) for f in fields)
+    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in columns.split(", ")[1:])
+    table = connection.ops.quote_name(CustomerHealth._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(fields))
+    values = [CustomerHealth._meta.get_field(f).get_db_prep_save(getattr(row, f), connection) for f in fields]
+    sql = (
+        "SET LOCAL synchronous_commit TO OFF; "
+        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "
+        f"ON CONFLICT ({connection.ops.quote_name('customer_id')}) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
 
 
 @transaction.atomic

@@ -30,6 +30,7 @@ with a health score under 60; capped to 0..1. Levels: low < 0.3 <= medium < 0.6
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -160,7 +161,8 @@ def assess(sections: Mapping[str, Any], *, today: dt.date) -> AccountHealth:
         points = round(weight.get(name, 0.0) * score, 2)
         total += points
         breakdown.append(HealthFactor(factor=name, raw=raw, weight=round(weight.get(name, 0.0), 2), points=points, rule=rule))
-    health = max(0, min(100, int(total)))
+    # Round first: the points are rounded to hundredths, their float sum may fall a hair short.
+    health = max(0, min(100, math.floor(round(total, 2))))
 
     login_drop = bool(engagement.login_count_prev_30d and engagement.login_count_30d < engagement.login_count_prev_30d * 0.5)
     renewal_soon = sub.days_to_renewal is not None and 0 <= sub.days_to_renewal <= 30

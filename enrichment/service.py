@@ -35,7 +35,8 @@ from customers.selectors import (
     customer_external_id_for_email,
     customer_ref_get,
 )
-from enrichment.cache import ContextCache, L2Cache, make_l1
+from enrichment.batch import BatchEnrichmentMixin
+from enrichment.cache import ContextCache, L2Cache, expired_sections, make_l1, mark_hit, with_latency
 from enrichment.context import CustomerIntelligence, Degraded, EnrichedContext, SourceInfo
 from enrichment.exceptions import ContextEnrichmentError, CustomerNotFound, InvalidLookup
 from enrichment.providers.base import ContextProvider, ProviderRequest
@@ -77,7 +78,7 @@ def _run_in_thread(provider: ContextProvider, request: ProviderRequest, sections
         close_old_connections()
 
 
-class ContextEnrichmentService:
+class ContextEnrichmentService(BatchEnrichmentMixin):
     """Builds, caches and invalidates customer contexts.
 
     The constructor keeps the seed's arguments. ``redis_url=None`` means no
@@ -115,6 +116,10 @@ class ContextEnrichmentService:
             self.cache = ContextCache(l1=l1, l2=L2Cache(backend, ttl=cache_ttl) if backend is not None else None)
 
     # -- lookups --------------------------------------------------------------------
+    @staticmethod
+    def validate(customer_id: Any) -> str:
+        return validate_customer_id(customer_id)
+
     def resolve_customer_id(self, *, email: str | None = None, domain: str | None = None) -> str:
         """The external id of the customer a contact email or a domain belongs to."""
         if email is not None:
@@ -143,14 +148,14 @@ class ContextEnrichmentService:
         if self.cache is not None and not force_refresh:
             hit = self.cache.get_l1(customer_id)
             if hit is not None:
-                return dataclasses.replace(hit, enrichment_latency_ms=_ms(started))
+                return with_latency(hit, _ms(started))
             cached = self.cache.get_l2(customer_id)
             if cached is not None:
                 now = timezone.now()
-                expired = _expired_sections(cached, now)
+                expired = expired_sections(cached, now)
                 if not expired:
-                    self.cache.set_l1(_as_hit(cached, "l1"))
-                    return dataclasses.replace(_as_hit(cached, "l2"), enrichment_latency_ms=_ms(started))
+                    self.cache.set_l1(mark_hit(cached, "l1"))
+                    return with_latency(mark_hit(cached, "l2"), _ms(started))
                 return self._compute_and_store(customer_id, started, previous=cached, only=expired)
         return self._compute_and_store(customer_id, started)
 
@@ -189,7 +194,7 @@ class ContextEnrichmentService:
         except DatabaseError as exc:
             logger.error("context_lookup_failed", customer_id=customer_id, error=type(exc).__name__)
             if previous is not None:
-                return dataclasses.replace(_as_hit(previous, "l2"), enrichment_latency_ms=_ms(started))
+                return with_latency(mark_hit(previous, "l2"), _ms(started))
             raise ContextUnavailable("the customer database is unreachable") from exc
         if customer is None:
             raise CustomerNotFound(f"customer_id {customer_id!r}")
@@ -198,7 +203,7 @@ class ContextEnrichmentService:
             _record_health(customer.pk, context)
         if self.cache is not None:
             self.cache.set(context)
-            self.cache.set_l1(_as_hit(context, "l1"))
+            self.cache.set_l1(mark_hit(context, "l1"))
         logger.info(
             "context_enriched",
             customer_id=customer_id,
@@ -374,18 +379,6 @@ def _section_keys() -> tuple[str, ...]:
     from enrichment.context import SECTION_TYPES
 
     return tuple(SECTION_TYPES)
-
-
-def _as_hit(context: EnrichedContext, tier: str) -> EnrichedContext:
-    return dataclasses.replace(
-        context,
-        cache_hit=True,
-        sources={key: dataclasses.replace(src, tier=tier) for key, src in context.sources.items()},
-    )
-
-
-def _expired_sections(context: EnrichedContext, now: dt.datetime) -> set[str]:
-    return {key for key, src in context.sources.items() if src.fetched_at + dt.timedelta(seconds=src.ttl) <= now}
 
 
 def _l2_backend(redis_url: str | None):

@@ -43,9 +43,7 @@ class TicketFactory(DjangoModelFactory):
     status = TicketStatus.OPEN
     priority = TicketPriority.NORMAL
     category = factory.Faker("random_element", elements=TICKET_CATEGORIES)
-    created_at = factory.LazyFunction(
-        lambda: timezone.now() - dt.timedelta(minutes=factory.random.randgen.randint(120, 60 * 24 * 60))
-    )
+    created_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(minutes=factory.random.randgen.randint(120, 60 * 24 * 60)))
     first_response_at = factory.LazyAttribute(lambda o: o.created_at + dt.timedelta(hours=1))
     resolved_at = None
     csat = None

@@ -44,9 +44,7 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     csat = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Customer satisfaction, 1-5.")
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
-    )
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
 
     class Meta:
         ordering = ["-created_at"]
@@ -86,7 +84,7 @@ class Incident(models.Model):
     title = models.CharField(max_length=300)
     impact = models.CharField(max_length=10, choices=IncidentImpact.choices, default=IncidentImpact.MINOR)
     status = models.CharField(max_length=15, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING)
-    components = models.JSONField(default=list, blank=True, help_text="Affected features, e.g. [\"reports\"].")
+    components = models.JSONField(default=list, blank=True, help_text='Affected features, e.g. ["reports"].')
     affected_plans = models.JSONField(default=list, blank=True, help_text="Plan codes; empty means all plans.")
     affected_regions = models.JSONField(default=list, blank=True, help_text="Regions; empty means all regions.")
     started_at = models.DateTimeField()

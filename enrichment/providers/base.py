@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -62,8 +62,29 @@ class ContextProvider:
     def fetch(self, request: ProviderRequest, *, sections: Mapping[str, Any]) -> Any:
         raise NotImplementedError
 
+    def fetch_many(
+        self, requests: Sequence[ProviderRequest], *, sections: Mapping[int, Mapping[str, Any]]
+    ) -> dict[int, Any]:
+        """Sections for many customers (keyed by customer pk), for batch
+        refreshes. The default calls :meth:`fetch` for each; providers backed
+        by the database override it with set-based queries."""
+        return {r.customer.pk: self.fetch(r, sections=sections.get(r.customer.pk, {})) for r in requests}
+
     def default(self) -> Any:
         return self.section()
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"<{self.name} key={self.key!r}>"
+
+
+class BatchProvider(ContextProvider):
+    """A provider whose natural form is set-based: implement :meth:`fetch_many`;
+    a single fetch is a batch of one, so both paths run the same queries."""
+
+    def fetch(self, request: ProviderRequest, *, sections: Mapping[str, Any]) -> Any:
+        return self.fetch_many([request], sections={request.customer.pk: sections})[request.customer.pk]
+
+    def fetch_many(
+        self, requests: Sequence[ProviderRequest], *, sections: Mapping[int, Mapping[str, Any]]
+    ) -> dict[int, Any]:
+        raise NotImplementedError

@@ -1,18 +1,19 @@
 """The internal providers: each reads one section through the apps' selectors
-with a bounded number of aggregate queries, whatever the customer's history."""
+with a fixed number of set-based queries, whatever the customers' history. A
+single enrichment is a batch of one (see :class:`BatchProvider`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 
-from billing.selectors import subscription_current
+from billing.selectors import subscriptions_current
 from customers.models import EngagementKind
-from customers.selectors import engagement_window
+from customers.selectors import EngagementWindow, engagement_windows
 from enrichment.context import (
     AccountHealth,
     CustomerIntelligence,
@@ -22,9 +23,11 @@ from enrichment.context import (
     SupportHistory,
     TicketBrief,
 )
-from enrichment.providers.base import ContextProvider, ProviderRequest
+from enrichment.providers.base import BatchProvider, ContextProvider, ProviderRequest
 from enrichment.scoring import assess
 from support.selectors import ticket_stats_by_category, tickets_recent
+
+Sections = Mapping[int, Mapping[str, Any]]
 
 
 class CustomerIntelligenceProvider(ContextProvider):
@@ -53,12 +56,20 @@ class CustomerIntelligenceProvider(ContextProvider):
         )
 
 
-class EngagementMetricsProvider(ContextProvider):
+class EngagementMetricsProvider(BatchProvider):
     key = "engagement_metrics"
     section = EngagementMetrics
 
-    def fetch(self, request: ProviderRequest, *, sections: Mapping[str, Any]) -> EngagementMetrics:
-        window = engagement_window(customer_pk=request.customer.pk, today=request.today)
+    def fetch_many(self, requests: Sequence[ProviderRequest], *, sections: Sections) -> dict[int, EngagementMetrics]:
+        if not requests:
+            return {}
+        today = requests[0].today
+        windows = engagement_windows(customer_pks=[r.customer.pk for r in requests], today=today)
+        catalogue = list(settings.ENRICHMENT_PRODUCT_FEATURES)
+        return {pk: self._section(window, today, catalogue) for pk, window in windows.items()}
+
+    @staticmethod
+    def _section(window: EngagementWindow, today: dt.date, catalogue: list[str]) -> EngagementMetrics:
         current, previous = window.current, window.previous
 
         def total(bucket: dict[tuple[str, str], int], kind: str) -> int:
@@ -71,34 +82,38 @@ class EngagementMetricsProvider(ContextProvider):
             if kind == EngagementKind.FEATURE_USE and feature:
                 usage[feature] = usage.get(feature, 0) + n
         ranked = sorted(usage.items(), key=lambda item: (-item[1], item[0]))
-        catalogue = list(settings.ENRICHMENT_PRODUCT_FEATURES)
         used_known = sum(1 for feature in usage if feature in catalogue)
-        adoption = round(used_known / len(catalogue), 3) if catalogue else 0.0
-        trend = round((logins - logins_prev) / logins_prev * 100, 1) if logins_prev else None
         return EngagementMetrics(
             login_count_30d=logins,
             login_count_prev_30d=logins_prev,
-            login_trend_pct=trend,
+            login_trend_pct=round((logins - logins_prev) / logins_prev * 100, 1) if logins_prev else None,
             last_login_at=window.last_login_at,
             active_days_30d=window.active_days_30d,
             most_used_features=tuple(feature for feature, _n in ranked[:3]),
             feature_usage_30d=tuple(FeatureUsage(feature, n) for feature, n in ranked[:10]),
             features_used_30d=len(usage),
             features_available=len(catalogue),
-            feature_adoption_score=adoption,
+            feature_adoption_score=round(used_known / len(catalogue), 3) if catalogue else 0.0,
             api_calls_30d=total(current, EngagementKind.API_CALL),
             errors_30d=total(current, EngagementKind.ERROR),
-            daily_logins_30d=tuple(window.logins_by_day.get(request.today - dt.timedelta(days=offset), 0) for offset in range(29, -1, -1)),
+            daily_logins_30d=tuple(window.logins_by_day.get(today - dt.timedelta(days=offset), 0) for offset in range(29, -1, -1)),
         )
 
 
-class SupportHistoryProvider(ContextProvider):
+class SupportHistoryProvider(BatchProvider):
     key = "support_history"
     section = SupportHistory
 
-    def fetch(self, request: ProviderRequest, *, sections: Mapping[str, Any]) -> SupportHistory:
-        since = request.now - dt.timedelta(days=30)
-        rows = ticket_stats_by_category(customer_pk=request.customer.pk, since=since)
+    def fetch_many(self, requests: Sequence[ProviderRequest], *, sections: Sections) -> dict[int, SupportHistory]:
+        if not requests:
+            return {}
+        pks = [r.customer.pk for r in requests]
+        stats = ticket_stats_by_category(customer_pks=pks, since=requests[0].now - dt.timedelta(days=30))
+        recent = tickets_recent(customer_pks=pks) if stats else {}
+        return {pk: self._section(stats.get(pk, []), recent.get(pk, [])) for pk in pks}
+
+    @staticmethod
+    def _section(rows: list[dict[str, Any]], recent: list[dict[str, Any]]) -> SupportHistory:
         if not rows:
             return SupportHistory()
         csat_sum = sum(row["csat_sum"] or 0 for row in rows)
@@ -108,7 +123,6 @@ class SupportHistoryProvider(ContextProvider):
             row["first_response"].total_seconds() * row["first_response_n"] for row in rows if row["first_response"] is not None
         )
         categories = sorted((row for row in rows if row["category"]), key=lambda row: (-row["total"], row["category"]))
-        recent = tickets_recent(customer_pk=request.customer.pk)
         return SupportHistory(
             total_conversations=sum(row["total"] for row in rows),
             open_tickets=sum(row["open"] for row in rows),
@@ -123,15 +137,21 @@ class SupportHistoryProvider(ContextProvider):
         )
 
 
-class SubscriptionDetailsProvider(ContextProvider):
+class SubscriptionDetailsProvider(BatchProvider):
     key = "subscription_details"
     section = SubscriptionDetails
 
-    def fetch(self, request: ProviderRequest, *, sections: Mapping[str, Any]) -> SubscriptionDetails:
-        row = subscription_current(customer_pk=request.customer.pk, today=request.today)
+    def fetch_many(self, requests: Sequence[ProviderRequest], *, sections: Sections) -> dict[int, SubscriptionDetails]:
+        if not requests:
+            return {}
+        today = requests[0].today
+        rows = subscriptions_current(customer_pks=[r.customer.pk for r in requests], today=today)
+        return {r.customer.pk: self._section(rows.get(r.customer.pk), today) for r in requests}
+
+    @staticmethod
+    def _section(row: dict[str, Any] | None, today: dt.date) -> SubscriptionDetails:
         if row is None:
             return SubscriptionDetails()
-        today = request.today
         purchased, used = row["seats_purchased"], row["seats_used"]
         renewal, trial_end = row["renewal_date"], row["trial_ends_at"]
         is_trial = row["status"] == "trialing"

@@ -1,0 +1,434 @@
+"""EnrichedContext's JSON contract (enrichment/context.py, enrichment/codec.py):
+a lossless round trip through real JSON, the top-level layout, and the summary.
+Pure Python, no database."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from decimal import Decimal
+
+from enrichment.context import (
+    SCHEMA_VERSION,
+    SECTION_TYPES,
+    AccountHealth,
+    CompanyEnrichment,
+    CustomerIntelligence,
+    Degraded,
+    EngagementMetrics,
+    EnrichedContext,
+    FeatureUsage,
+    Flag,
+    HealthFactor,
+    IncidentBrief,
+    NewsItem,
+    ProductStatus,
+    SourceInfo,
+    SubscriptionDetails,
+    SupportHistory,
+    TicketBrief,
+)
+
+UTC = dt.UTC
+PARIS = dt.timezone(dt.timedelta(hours=1))
+NOW = dt.datetime(2025, 11, 14, 9, 30, 15, 123456, tzinfo=UTC)
+
+SUMMARY_KEYS = {
+    "company_name",
+    "plan",
+    "health_score",
+    "churn_risk",
+    "churn_risk_level",
+    "login_count_30d",
+    "open_tickets",
+    "days_to_renewal",
+    "has_critical_issues",
+    "has_opportunities",
+    "cache_hit",
+}
+
+
+def full_context() -> EnrichedContext:
+    """Every section and every nested type populated with non-default values."""
+    flags = (
+        Flag(
+            "payment_failed",
+            "red",
+            "Payment failed - subscription past due",
+            {"status": "past_due", "failed_invoices_90d": 2, "overdue_invoices": 1},
+        ),
+        Flag("seats_underused", "yellow", "Only 3/10 seats in use", {"seats_used": 3, "seats_purchased": 10}),
+        Flag(
+            "high_csat",
+            "green",
+            "High CSAT scores - ask for referral",
+            {"avg_csat": 4.6, "csat_responses": 12, "nested": {"ratings": [5, 4, 5]}, "note": None},
+        ),
+    )
+    ctx = EnrichedContext(
+        customer_intelligence=CustomerIntelligence(
+            customer_id="customer_123",
+            company_name="Acme Corp",
+            domain="acme.com",
+            industry="Technology",
+            region="eu",
+            account_owner="Sam Owner",
+            plan="premium",
+            plan_name="Premium",
+            mrr=Decimal("1125.50"),
+            health_score=42,
+            health_label="At Risk",
+            churn_risk=0.73,
+            churn_risk_level="high",
+            customer_since=dt.date(2024, 6, 15),
+            days_as_customer=517,
+        ),
+        engagement_metrics=EngagementMetrics(
+            login_count_30d=45,
+            login_count_prev_30d=40,
+            login_trend_pct=12.5,
+            last_login_at=dt.datetime(2025, 11, 14, 7, 5, tzinfo=PARIS),
+            active_days_30d=19,
+            most_used_features=("projects", "tasks", "reports"),
+            feature_usage_30d=(FeatureUsage("projects", 60), FeatureUsage("tasks", 45), FeatureUsage("reports", 30)),
+            features_used_30d=4,
+            features_available=8,
+            feature_adoption_score=0.5,
+            api_calls_30d=1200,
+            errors_30d=3,
+        ),
+        support_history=SupportHistory(
+            total_conversations=12,
+            open_tickets=2,
+            urgent_open_tickets=1,
+            tickets_30d=3,
+            avg_csat=4.5,
+            csat_responses=10,
+            common_issues=("billing", "how_to"),
+            avg_first_response_hours=1.75,
+            last_ticket_at=dt.datetime(2025, 11, 12, 16, 0, tzinfo=UTC),
+            recent_tickets=(
+                TicketBrief(
+                    id=981,
+                    subject="Cannot export report",
+                    status="open",
+                    priority="urgent",
+                    category="bug",
+                    created_at=dt.datetime(2025, 11, 12, 16, 0, tzinfo=UTC),
+                    csat=None,
+                ),
+                TicketBrief(
+                    id=977,
+                    subject="Invoice question",
+                    status="solved",
+                    priority="normal",
+                    category="billing",
+                    created_at=dt.datetime(2025, 11, 1, 10, 0, tzinfo=PARIS),
+                    csat=5,
+                ),
+            ),
+        ),
+        subscription_details=SubscriptionDetails(
+            status="past_due",
+            plan="premium",
+            billing_cycle="monthly",
+            seats_purchased=10,
+            seats_used=3,
+            seat_utilization=0.3,
+            mrr=Decimal("1125.50"),
+            started_at=dt.date(2024, 6, 15),
+            renewal_date=dt.date(2025, 12, 12),
+            days_to_renewal=28,
+            is_trial=False,
+            trial_ends_at=dt.date(2024, 6, 29),
+            days_to_trial_end=None,
+            failed_invoices_90d=2,
+            overdue_invoices=1,
+            last_invoice_status="failed",
+        ),
+        account_health=AccountHealth(
+            health_score=42,
+            health_label="At Risk",
+            churn_risk=0.73,
+            churn_risk_level="high",
+            red_flags=("Payment failed - subscription past due",),
+            yellow_flags=("Only 3/10 seats in use",),
+            green_flags=("High CSAT scores - ask for referral",),
+            breakdown=(
+                HealthFactor("engagement", 4.5, 25.0, 22.5, "logins_30d per seat / 5"),
+                HealthFactor("login_trend", None, 15.0, 15.0, "no logins in the previous 30 days: 1 if active now, else 0.5"),
+                HealthFactor("payment", None, 15.0, 0.0, "past due or a failed invoice in 90 days"),
+                HealthFactor("tenure", 17.0, 5.0, 5.0, "months as customer / 12"),
+            ),
+            flags=flags,
+        ),
+        company_enrichment=CompanyEnrichment(
+            name="Acme Corporation",
+            domain="acme.com",
+            description="Makes everything.",
+            industry="Manufacturing",
+            employees=250,
+            employees_range="201-500",
+            founded_year=1999,
+            location="Springfield, US",
+            funding_total_usd=12_500_000,
+            last_funding_type="series_a",
+            last_funding_at=dt.date(2023, 3, 1),
+            news=(
+                NewsItem("Acme raises Series A", "https://news.example/acme-a", "Example News", dt.datetime(2023, 3, 2, 8, 0, tzinfo=UTC)),
+                NewsItem("Acme opens Berlin office", "https://news.example/acme-berlin", "Wire", None),
+            ),
+        ),
+        product_status=ProductStatus(
+            status="degraded_performance",
+            active_incidents=(
+                IncidentBrief(
+                    title="Slow report exports",
+                    impact="minor",
+                    status="investigating",
+                    started_at=dt.datetime(2025, 11, 14, 8, 0, tzinfo=UTC),
+                    affects_customer=True,
+                    components=("reports", "exports"),
+                    source="statuspage",
+                ),
+            ),
+            incidents_affecting_customer=1,
+        ),
+        enriched_at=NOW,
+        cache_hit=True,
+        enrichment_latency_ms=12.34,
+        sources={
+            "customer_intelligence": SourceInfo(
+                "CustomerIntelligenceProvider", "database", NOW - dt.timedelta(seconds=30), 300, False, "l2", 1.25
+            ),
+            "company_enrichment": SourceInfo(
+                "ClearbitProvider", "clearbit", dt.datetime(2025, 11, 13, 2, 0, tzinfo=PARIS), 86400, True, "l1", 0.5
+            ),
+        },
+        degraded=(Degraded("product_status", "timeout after 500 ms"), Degraded("company_enrichment", "stale")),
+    )
+    return with_optional_fields(ctx)
+
+
+def with_optional_fields(ctx: EnrichedContext) -> EnrichedContext:
+    """Fill fields that newer versions of the sections add (left at their default
+    they would not be exercised by the round trip)."""
+    engagement_fields = {f.name for f in dataclasses.fields(EngagementMetrics)}
+    if "daily_logins_30d" in engagement_fields:
+        daily = tuple((i * 7) % 5 for i in range(30))
+        ctx = ctx.replace(engagement_metrics=dataclasses.replace(ctx.engagement_metrics, daily_logins_30d=daily))
+    return ctx
+
+
+def round_trip(ctx: EnrichedContext) -> EnrichedContext:
+    return EnrichedContext.from_dict(json.loads(json.dumps(ctx.to_dict())))
+
+
+# Fields legitimately left empty/false in the fixture (the fixture sets a
+# value of the field's type elsewhere, e.g. another ticket's csat).
+MAY_BE_EMPTY = {"is_trial", "stale", "days_to_trial_end", "csat", "published_at", "raw", "note"}
+
+
+def test_every_field_of_the_full_context_is_populated():
+    """Guards the fixture: a field left at its default would not be round-trip tested."""
+    ctx = full_context()
+
+    def check(obj, path):
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if f.name in MAY_BE_EMPTY or isinstance(value, bool):
+                continue
+            assert value is not None, f"{path}.{f.name} left None"
+            if isinstance(value, (str, tuple, dict)):
+                assert value, f"{path}.{f.name} left empty"
+            if dataclasses.is_dataclass(value):
+                check(value, f"{path}.{f.name}")
+
+    check(ctx, "ctx")
+    for name, section_type in SECTION_TYPES.items():
+        assert getattr(ctx, name) != section_type(), name
+
+
+def test_full_context_survives_json_round_trip():
+    ctx = full_context()
+    assert round_trip(ctx) == ctx
+
+
+def test_round_trip_restores_python_types():
+    back = round_trip(full_context())
+    assert isinstance(back.customer_intelligence.mrr, Decimal)
+    assert back.customer_intelligence.mrr == Decimal("1125.50")
+    assert str(back.subscription_details.mrr) == "1125.50"
+    assert isinstance(back.customer_intelligence.customer_since, dt.date)
+    assert not isinstance(back.customer_intelligence.customer_since, dt.datetime)
+    assert back.engagement_metrics.last_login_at.utcoffset() == dt.timedelta(hours=1)
+    assert back.enriched_at == NOW
+    assert back.enriched_at.tzinfo is not None
+    assert isinstance(back.engagement_metrics.most_used_features, tuple)
+    assert isinstance(back.engagement_metrics.feature_usage_30d[0], FeatureUsage)
+    assert isinstance(back.support_history.recent_tickets[0], TicketBrief)
+    assert isinstance(back.support_history.recent_tickets[0].created_at, dt.datetime)
+    assert isinstance(back.company_enrichment, CompanyEnrichment)
+    assert isinstance(back.company_enrichment.news[0], NewsItem)
+    assert back.company_enrichment.news[1].published_at is None
+    assert isinstance(back.product_status.active_incidents[0], IncidentBrief)
+    assert back.product_status.active_incidents[0].components == ("reports", "exports")
+    assert isinstance(back.sources["company_enrichment"], SourceInfo)
+    assert back.sources["company_enrichment"].stale is True
+    assert isinstance(back.degraded[0], Degraded)
+    assert isinstance(back.account_health.flags[0], Flag)
+    assert back.account_health.flags[2].evidence == {"avg_csat": 4.6, "csat_responses": 12, "nested": {"ratings": [5, 4, 5]}, "note": None}
+    assert isinstance(back.account_health.breakdown[0], HealthFactor)
+    assert back.account_health.breakdown[1].raw is None
+
+
+def test_to_dict_is_plain_json_with_decimal_as_string_and_iso_dates():
+    data = full_context().to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["customer_intelligence"]["mrr"] == "1125.50"
+    assert data["customer_intelligence"]["customer_since"] == "2024-06-15"
+    assert data["enriched_at"] == "2025-11-14T09:30:15.123456+00:00"
+    assert data["engagement_metrics"]["last_login_at"] == "2025-11-14T07:05:00+01:00"
+    assert data["schema_version"] == SCHEMA_VERSION
+
+
+def test_to_dict_puts_health_breakdown_and_flags_at_top_level_not_in_account_health():
+    data = full_context().to_dict()
+    assert "health_breakdown" in data
+    assert "flags" in data
+    assert "breakdown" not in data["account_health"]
+    assert "flags" not in data["account_health"]
+    assert "health_breakdown" not in data["account_health"]
+    assert data["health_breakdown"][0] == {
+        "factor": "engagement",
+        "raw": 4.5,
+        "weight": 25.0,
+        "points": 22.5,
+        "rule": "logins_30d per seat / 5",
+    }
+    assert data["flags"][0] == {
+        "code": "payment_failed",
+        "level": "red",
+        "message": "Payment failed - subscription past due",
+        "evidence": {"status": "past_due", "failed_invoices_90d": 2, "overdue_invoices": 1},
+    }
+    assert [f["level"] for f in data["flags"]] == ["red", "yellow", "green"]
+    assert data["account_health"]["red_flags"] == ["Payment failed - subscription past due"]
+
+
+def test_to_dict_top_level_keys():
+    data = full_context().to_dict()
+    assert {
+        "customer_intelligence",
+        "engagement_metrics",
+        "support_history",
+        "subscription_details",
+        "account_health",
+        "company_enrichment",
+        "product_status",
+        "enriched_at",
+        "cache_hit",
+        "enrichment_latency_ms",
+        "health_breakdown",
+        "flags",
+        "sources",
+        "degraded",
+        "schema_version",
+    } <= set(data)
+
+
+def test_to_dict_does_not_mutate_the_context_and_can_be_called_twice():
+    ctx = full_context()
+    first = ctx.to_dict()
+    second = ctx.to_dict()
+    assert first == second
+    assert ctx.account_health.flags and ctx.account_health.breakdown
+
+
+def test_from_dict_does_not_mutate_its_input():
+    data = json.loads(json.dumps(full_context().to_dict()))
+    snapshot = json.loads(json.dumps(data))
+    EnrichedContext.from_dict(data)
+    assert data == snapshot
+
+
+def test_company_enrichment_none_round_trips():
+    ctx = full_context().replace(company_enrichment=None)
+    data = ctx.to_dict()
+    assert data["company_enrichment"] is None
+    back = round_trip(ctx)
+    assert back.company_enrichment is None
+    assert back == ctx
+
+
+def test_default_context_round_trips():
+    ctx = EnrichedContext()
+    assert round_trip(ctx) == ctx
+
+
+def test_round_trip_is_stable_through_two_passes():
+    once = round_trip(full_context())
+    assert round_trip(once) == once
+    assert json.dumps(once.to_dict(), sort_keys=True) == json.dumps(full_context().to_dict(), sort_keys=True)
+
+
+def test_flags_and_breakdown_properties_read_account_health():
+    ctx = full_context()
+    assert ctx.flags == ctx.account_health.flags
+    assert ctx.health_breakdown == ctx.account_health.breakdown
+    assert ctx.customer_id == "customer_123"
+    assert ctx.is_degraded is True
+    assert EnrichedContext().is_degraded is False
+
+
+# --- get_summary --------------------------------------------------------------------
+
+
+def test_get_summary_returns_exactly_the_eleven_seed_keys_with_values():
+    summary = full_context().get_summary()
+    assert set(summary) == SUMMARY_KEYS
+    assert len(summary) == 11
+    assert summary == {
+        "company_name": "Acme Corp",
+        "plan": "premium",
+        "health_score": 42,
+        "churn_risk": 0.73,
+        "churn_risk_level": "high",
+        "login_count_30d": 45,
+        "open_tickets": 2,
+        "days_to_renewal": 28,
+        "has_critical_issues": True,
+        "has_opportunities": True,
+        "cache_hit": True,
+    }
+
+
+def test_get_summary_without_red_or_green_flags():
+    ctx = full_context()
+    calm = ctx.replace(
+        account_health=dataclasses.replace(ctx.account_health, red_flags=(), green_flags=(), flags=()),
+        subscription_details=dataclasses.replace(ctx.subscription_details, days_to_renewal=None),
+        cache_hit=False,
+    )
+    summary = calm.get_summary()
+    assert set(summary) == SUMMARY_KEYS
+    assert summary["has_critical_issues"] is False
+    assert summary["has_opportunities"] is False
+    assert summary["days_to_renewal"] is None
+    assert summary["cache_hit"] is False
+
+
+def test_get_summary_is_json_serialisable_and_survives_round_trip():
+    ctx = full_context()
+    summary = ctx.get_summary()
+    assert json.loads(json.dumps(summary)) == summary
+    assert round_trip(ctx).get_summary() == summary
+
+
+def test_get_summary_of_default_context():
+    summary = EnrichedContext().get_summary()
+    assert set(summary) == SUMMARY_KEYS
+    assert summary["has_critical_issues"] is False
+    assert summary["has_opportunities"] is False
+    assert summary["days_to_renewal"] is None
