@@ -12,3 +12,4 @@ from config.settings.base import *  # noqa: E402
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 ROOT_URLCONF = "bench.urls"
+

@@ -93,6 +93,12 @@ def database_from_url(url: str | None, *, conn_max_age: int = 0, pool: bool = Tr
         statement_timeout = query.pop("statement_timeout", None)
         if statement_timeout:
             options["options"] = f"-c statement_timeout={int(statement_timeout)}"
+        if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+            # Server-side binding lets psycopg prepare repeated statements (after
+            # 5 runs) on each connection: no re-planning on the hot path. Turn
+            # off behind a transaction-pooling PgBouncer.
+            options["server_side_binding"] = True
+            options["prepare_threshold"] = 5
         options.update(query)
         if pool and conn_max_age == 0:
             options["pool"] = {"min_size": 1, "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10), "timeout": 10}

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Case, DateField, F, OuterRef, Q, QuerySet, Subquery, Sum, When
 
 from config.db import CompiledQuery
 from customers.models import Contact, Customer, EngagementDaily, EngagementEvent, EngagementKind
@@ -98,9 +98,19 @@ class EngagementWindow:
     logins_by_day: dict[dt.date, int]
 
 
-def _rollup_rows(customers: Q, start: dt.date, end: dt.date) -> QuerySet:
-    return EngagementDaily.objects.filter(customers, day__gte=start, day__lte=end).values_list(
-        "customer_id", "day", "kind", "feature", "count"
+def _rollup_rows(customers: Q, start: dt.date, split: dt.date, end: dt.date) -> QuerySet:
+    """Per customer, kind and feature: the sums over [split, end] and [start, split);
+    logins of the recent window are kept per day (for the sparkline). At most
+    ~40 rows per customer, however busy it is."""
+    recent = Q(day__gte=split)
+    login_day = Case(When(recent & Q(kind=EngagementKind.LOGIN), then=F("day")), default=None, output_field=DateField())
+    return (
+        EngagementDaily.objects.filter(customers, day__gte=start, day__lte=end)
+        .values("customer_id", "kind", "feature")
+        .annotate(login_day=login_day)
+        .values_list("customer_id", "kind", "feature", "login_day")
+        .annotate(current=Sum("count", filter=recent), previous=Sum("count", filter=~recent))
+        .order_by()
     )
 
 
@@ -115,35 +125,38 @@ def _last_login_rows(customers: Q) -> QuerySet:
 
 _SENTINEL_PK = -900_000_001
 _ROLLUP_ONE = CompiledQuery(
-    lambda pk, start, end: _rollup_rows(Q(customer_id=pk), start, end),
+    lambda pk, start, split, end: _rollup_rows(Q(customer_id=pk), start, split, end),
     pk=_SENTINEL_PK,
     start=dt.date(1900, 1, 2),
-    end=dt.date(1900, 1, 3),
+    split=dt.date(1900, 1, 3),
+    end=dt.date(1900, 1, 4),
 )
 _LAST_LOGIN_ONE = CompiledQuery(lambda pk: _last_login_rows(Q(pk=pk)), pk=_SENTINEL_PK)
 
 
 def engagement_windows(*, customer_pks: Sequence[int], today: dt.date) -> dict[int, EngagementWindow]:
     """Engagement of many customers in two bounded queries: their daily rollup
-    rows over 60 days (at most 60 x kinds x features rows each, whatever their
-    history) and one index probe per customer for the last login."""
+    over 60 days summed in the database (about 40 rows per customer, whatever
+    their history) and one index probe per customer for the last login."""
     start_current = today - dt.timedelta(days=29)
     start_previous = today - dt.timedelta(days=59)
     if len(customer_pks) == 1:
         (pk,) = customer_pks
-        rows = _ROLLUP_ONE.rows(pk=pk, start=start_previous, end=today)
+        rows = _ROLLUP_ONE.rows(pk=pk, start=start_previous, split=start_current, end=today)
         last_logins = _LAST_LOGIN_ONE.rows(pk=pk)
     else:
-        rows = _rollup_rows(Q(customer_id__in=customer_pks), start_previous, today)
+        rows = _rollup_rows(Q(customer_id__in=customer_pks), start_previous, start_current, today)
         last_logins = _last_login_rows(Q(pk__in=customer_pks))
     windows = {pk: EngagementWindow({}, {}, 0, None, {}) for pk in customer_pks}
-    for customer_id, day, kind, feature, count in rows:
+    for customer_id, kind, feature, login_day, current, previous in rows:
         window = windows[customer_id]
-        bucket = window.current if day >= start_current else window.previous
         key = (kind, feature)
-        bucket[key] = bucket.get(key, 0) + count
-        if day >= start_current and kind == EngagementKind.LOGIN:
-            window.logins_by_day[day] = window.logins_by_day.get(day, 0) + count
+        if current:
+            window.current[key] = window.current.get(key, 0) + current
+        if previous:
+            window.previous[key] = window.previous.get(key, 0) + previous
+        if login_day is not None:
+            window.logins_by_day[login_day] = window.logins_by_day.get(login_day, 0) + current
     for pk, last in last_logins:
         window = windows[pk]
         windows[pk] = EngagementWindow(window.current, window.previous, len(window.logins_by_day), last, window.logins_by_day)

@@ -4,6 +4,11 @@
 datetimes as ISO 8601, decimals as strings, tuples as lists). ``from_jsonable``
 rebuilds the dataclass from those primitives using its type hints, so the cache
 can store JSON (never pickle) and hand back the very same objects.
+
+Both directions are compiled once per dataclass into a plain function (one
+expression per field, chosen from the field's type hint), because a generic
+walk that inspects every value costs several times more on the hot paths: the
+cold enrichment writes the JSON, the batch refresh writes thousands.
 """
 
 from __future__ import annotations
@@ -19,61 +24,142 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def to_jsonable(value: Any) -> Any:
+def _generic(value: Any) -> Any:
+    """Fallback for values typed ``Any`` (e.g. flag evidence)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dt.date):
+        return _encoder(type(value))(value)
+    if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, (list, tuple)):
-        return [to_jsonable(item) for item in value]
+        return [_generic(item) for item in value]
     if isinstance(value, dict):
-        return {str(key): to_jsonable(item) for key, item in value.items()}
+        return {str(key): _generic(item) for key, item in value.items()}
     return value
+
+
+def to_jsonable(value: Any) -> Any:
+    return _generic(value)
 
 
 @functools.cache
-def _hints(cls: type) -> dict[str, Any]:
+def field_types(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _decode(tp: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
+def _optional_arg(tp: Any) -> Any | None:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
         args = [arg for arg in typing.get_args(tp) if arg is not type(None)]
-        return _decode(args[0], value) if len(args) == 1 else value
-    if origin is tuple:
-        (item_type, *_rest) = typing.get_args(tp)
-        return tuple(_decode(item_type, item) for item in value)
-    if origin is dict:
-        _key_type, item_type = typing.get_args(tp)
-        return {key: _decode(item_type, item) for key, item in value.items()}
-    if origin is typing.Literal:
-        return value
-    if dataclasses.is_dataclass(tp):
-        return from_jsonable(tp, value)
-    if tp is dt.datetime:
-        return dt.datetime.fromisoformat(value)
-    if tp is dt.date:
-        return dt.date.fromisoformat(value)
+        if len(args) == 1:
+            return args[0]
+    return None
+
+
+# -- encoders -----------------------------------------------------------------------
+
+
+def _encode_expr(tp: Any, expr: str, env: dict[str, Any]) -> str:
+    inner = _optional_arg(tp)
+    if inner is not None:
+        return f"(None if {expr} is None else {_encode_expr(inner, expr, env)})"
+    origin = typing.get_origin(tp)
+    if tp in (str, int, float, bool):
+        return expr
+    if tp in (dt.datetime, dt.date):
+        return f"{expr}.isoformat()"
     if tp is Decimal:
-        return Decimal(value)
+        return f"str({expr})"
+    if origin is tuple:
+        item_type = typing.get_args(tp)[0]
+        return f"[{_encode_expr(item_type, '_i', env)} for _i in {expr}]"
+    if origin is dict:
+        item_type = typing.get_args(tp)[1]
+        return f"{{_k: {_encode_expr(item_type, '_v', env)} for _k, _v in {expr}.items()}}"
+    if dataclasses.is_dataclass(tp):
+        name = f"_enc_{tp.__name__}"
+        env[name] = _encoder(tp)
+        return f"{name}({expr})"
+    env["_generic"] = _generic
+    return f"_generic({expr})"
+
+
+@functools.cache
+def _encoder(cls: type) -> typing.Callable[[Any], dict[str, Any]]:
+    env: dict[str, Any] = {}
+    items = [
+        f"{field.name!r}: {_encode_expr(field_types(cls)[field.name], 'o.' + field.name, env)}"
+        for field in dataclasses.fields(cls)
+    ]
+    source = "def encode(o):\n    return {" + ", ".join(items) + "}\n"
+    exec(source, env)  # noqa: S102 - generated from the dataclass's own type hints
+    return env["encode"]
+
+
+def encode_dataclass(value: Any) -> dict[str, Any]:
+    return _encoder(type(value))(value)
+
+
+# -- decoders -----------------------------------------------------------------------
+
+
+def _decode_expr(tp: Any, expr: str, env: dict[str, Any]) -> str:
+    inner = _optional_arg(tp)
+    if inner is not None:
+        return f"(None if {expr} is None else {_decode_expr(inner, expr, env)})"
+    origin = typing.get_origin(tp)
+    if tp in (str, int, bool) or tp is Any or origin is typing.Literal:
+        return expr
     if tp is float:
-        return float(value)
-    if tp is Any:
-        return value
-    return value
+        return f"float({expr})"
+    if tp is dt.datetime:
+        env["_datetime"] = dt.datetime
+        return f"_datetime.fromisoformat({expr})"
+    if tp is dt.date:
+        env["_date"] = dt.date
+        return f"_date.fromisoformat({expr})"
+    if tp is Decimal:
+        env["_Decimal"] = Decimal
+        return f"_Decimal({expr})"
+    if origin is tuple:
+        item_type = typing.get_args(tp)[0]
+        return f"tuple({_decode_expr(item_type, '_i', env)} for _i in {expr})"
+    if origin is dict:
+        item_type = typing.get_args(tp)[1]
+        return f"{{_k: {_decode_expr(item_type, '_v', env)} for _k, _v in {expr}.items()}}"
+    if dataclasses.is_dataclass(tp):
+        name = f"_dec_{tp.__name__}"
+        env[name] = _decoder(tp)
+        return f"{name}({expr})"
+    return expr
+
+
+@functools.cache
+def _decoder(cls: type) -> typing.Callable[[dict[str, Any]], Any]:
+    env: dict[str, Any] = {"_cls": cls}
+    lines = ["def decode(d):", "    kw = {}"]
+    for field in dataclasses.fields(cls):
+        value = _decode_expr(field_types(cls)[field.name], "_x", env)
+        lines.append(f"    if {field.name!r} in d:")
+        lines.append(f"        _x = d[{field.name!r}]")
+        lines.append(f"        kw[{field.name!r}] = {value}")
+    lines.append("    return _cls(**kw)")
+    exec("\n".join(lines) + "\n", env)  # noqa: S102 - generated from the dataclass's own type hints
+    return env["decode"]
+
+
+def decode_value(tp: Any, value: Any) -> Any:
+    """Decode one value of type ``tp`` (used for a single field of a context)."""
+    return _value_decoder(tp)(value)
+
+
+@functools.cache
+def _value_decoder(tp: Any) -> typing.Callable[[Any], Any]:
+    env: dict[str, Any] = {}
+    source = f"def decode(_x):\n    return {_decode_expr(tp, '_x', env)}\n"
+    exec(source, env)  # noqa: S102 - generated from the dataclass's own type hints
+    return env["decode"]
 
 
 def from_jsonable(cls: type[T], data: dict[str, Any]) -> T:
-    hints = _hints(cls)
-    kwargs = {}
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if field.name in data:
-            kwargs[field.name] = _decode(hints[field.name], data[field.name])
-    return cls(**kwargs)
+    return _decoder(cls)(data)

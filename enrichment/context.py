@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from enrichment.codec import from_jsonable, to_jsonable
+from enrichment.codec import encode_dataclass, from_jsonable
 
 # Bump when a field is renamed or its meaning changes: it is part of the cache
 # key, so old entries are simply not read after a deploy.
@@ -256,7 +256,7 @@ class EnrichedContext:
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: the seed's fields plus health_breakdown, flags,
         sources and degraded at the top level."""
-        data = to_jsonable(self)
+        data = encode_dataclass(self)
         health = data["account_health"]
         data["health_breakdown"] = health.pop("breakdown")
         data["flags"] = health.pop("flags")

@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from enrichment.codec import _decode, _hints
+from enrichment.codec import decode_value, field_types
 from enrichment.context import EnrichedContext
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(EnrichedContext))
@@ -43,19 +43,19 @@ class LazyEnrichedContext(EnrichedContext):
     # -- decoding -----------------------------------------------------------------
     def _decode_field(self, name: str) -> Any:
         data = self.__dict__["_data"]
-        hints = _hints(EnrichedContext)
+        hints = field_types(EnrichedContext)
         if name == "account_health":
             health = dict(data.get("account_health") or {})
             health["breakdown"] = data.get("health_breakdown", [])
             health["flags"] = data.get("flags", [])
-            return _decode(hints[name], health)
+            return decode_value(hints[name], health)
         if name == "sources":
             tier = self.__dict__["_tier"]
-            decoded = _decode(hints[name], data.get("sources") or {})
+            decoded = decode_value(hints[name], data.get("sources") or {})
             return {key: dataclasses.replace(src, tier=tier) for key, src in decoded.items()}
         if name not in data:
             return next(f for f in dataclasses.fields(EnrichedContext) if f.name == name).default
-        return _decode(hints[name], data[name])
+        return decode_value(hints[name], data[name])
 
     def materialize(self) -> EnrichedContext:
         return EnrichedContext(**{name: getattr(self, name) for name in _FIELDS})

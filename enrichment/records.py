@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import psycopg
 from django.db import connection, transaction
 
 from enrichment.context import EnrichedContext
@@ -48,16 +49,18 @@ def _health_row(customer_pk: int, context: EnrichedContext) -> CustomerHealth:
 def customer_health_upsert(*, rows: list[tuple[int, EnrichedContext]]) -> None:
     """Store the latest health of each (customer pk, context) in one statement.
 
-    On PostgreSQL outside a transaction, the single row of a cold enrichment is
-    written with ``synchronous_commit`` off for that statement only: one round
-    trip, no wait for the WAL flush. This row is derived data that the next
-    computation rewrites, so losing the last few hundred milliseconds of such
-    writes in a database crash is harmless.
+    On PostgreSQL outside a transaction the rows are written in one round trip
+    with ``synchronous_commit`` off for that statement only (no wait for the WAL
+    flush). These rows are derived data that the next computation rewrites, so
+    losing the last few hundred milliseconds of them in a database crash is
+    harmless. Elsewhere (SQLite, or inside a transaction) it is a plain
+    ``bulk_create(update_conflicts=True)``.
     """
     if not rows:
         return
-    if len(rows) == 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
-        _upsert_one_async_commit(_health_row(*rows[0]))
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        for start in range(0, len(rows), 1000):
+            _upsert_async_commit(rows[start : start + 1000])
         return
     CustomerHealth.objects.bulk_create(
         [_health_row(pk, context) for pk, context in rows],
@@ -68,19 +71,43 @@ def customer_health_upsert(*, rows: list[tuple[int, EnrichedContext]]) -> None:
     )
 
 
-def _upsert_one_async_commit(row: CustomerHealth) -> None:
+def _upsert_async_commit(rows: list[tuple[int, EnrichedContext]]) -> None:
+    meta = CustomerHealth._meta
     fields = ["customer_id", *_HEALTH_FIELDS]
-    columns = ", ".join(connection.ops.quote_name(CustomerHealth._meta.get_field(f).column) for f in fields)
-    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in columns.split(", ")[1:])
-    table = connection.ops.quote_name(CustomerHealth._meta.db_table)
-    placeholders = ", ".join(["%s"] * len(fields))
-    values = [CustomerHealth._meta.get_field(f).get_db_prep_save(getattr(row, f), connection) for f in fields]
+    quote = connection.ops.quote_name
+    columns = [quote(meta.get_field(f).column) for f in fields]
+    codes_field = meta.get_field("flag_codes")
+    values: list = []
+    for pk, context in rows:
+        health = context.account_health
+        values += [
+            pk,
+            health.health_score,
+            health.health_label,
+            health.churn_risk,
+            health.churn_risk_level,
+            len(health.red_flags),
+            len(health.yellow_flags),
+            len(health.green_flags),
+            codes_field.get_db_prep_save([flag.code for flag in health.flags], connection),
+            context.customer_intelligence.plan,
+            context.customer_intelligence.mrr,
+            context.subscription_details.renewal_date,
+            context.enriched_at,
+        ]
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     sql = (
         "SET LOCAL synchronous_commit TO OFF; "
-        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "
-        f"ON CONFLICT ({connection.ops.quote_name('customer_id')}) DO UPDATE SET {updates}"
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) VALUES {', '.join([row_sql] * len(rows))} "
+        f"ON CONFLICT ({quote('customer_id')}) DO UPDATE SET "
+        + ", ".join(f"{column} = EXCLUDED.{column}" for column in columns[1:])
     )
-    with connection.cursor() as cursor:
+    # Two statements in one round trip need client-side binding, whatever the
+    # connection's own cursors use (server-side binding for prepared statements).
+    connection.ensure_connection()
+    raw = psycopg.ClientCursor(connection.connection)
+    cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    with cursor:
         cursor.execute(sql, values)
 
 

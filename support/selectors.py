@@ -82,14 +82,15 @@ def ticket_stats_by_category(*, customer_pks: Sequence[int], since: dt.datetime)
     return grouped
 
 
-def tickets_recent(*, customer_pks: Sequence[int], limit: int = 5) -> dict[int, list[dict[str, Any]]]:
-    """The latest ``limit`` tickets of each customer, in one query."""
+def tickets_recent(*, customer_pks: Sequence[int], limit: int = 5) -> dict[int, list[tuple]]:
+    """The latest ``limit`` tickets of each customer, in one query: tuples of
+    (id, subject, status, priority, category, created_at, csat)."""
     rows = (
         _RECENT_ONE.rows(pk=customer_pks[0]) if len(customer_pks) == 1 and limit == 5 else _recent(Q(customer_id__in=customer_pks), limit)
     )
-    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    grouped: dict[int, list[tuple]] = defaultdict(list)
     for row in rows:
-        grouped[row[0]].append(dict(zip(_RECENT_FIELDS[1:], row[1:], strict=True)))
+        grouped[row[0]].append(row[1:])
     return grouped
 
 

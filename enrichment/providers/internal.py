@@ -66,10 +66,11 @@ class EngagementMetricsProvider(BatchProvider):
         today = requests[0].today
         windows = engagement_windows(customer_pks=[r.customer.pk for r in requests], today=today)
         catalogue = list(settings.ENRICHMENT_PRODUCT_FEATURES)
-        return {pk: self._section(window, today, catalogue) for pk, window in windows.items()}
+        days = [today - dt.timedelta(days=offset) for offset in range(29, -1, -1)]
+        return {pk: self._section(window, days, catalogue) for pk, window in windows.items()}
 
     @staticmethod
-    def _section(window: EngagementWindow, today: dt.date, catalogue: list[str]) -> EngagementMetrics:
+    def _section(window: EngagementWindow, days: list[dt.date], catalogue: list[str]) -> EngagementMetrics:
         current, previous = window.current, window.previous
 
         def total(bucket: dict[tuple[str, str], int], kind: str) -> int:
@@ -96,7 +97,7 @@ class EngagementMetricsProvider(BatchProvider):
             feature_adoption_score=round(used_known / len(catalogue), 3) if catalogue else 0.0,
             api_calls_30d=total(current, EngagementKind.API_CALL),
             errors_30d=total(current, EngagementKind.ERROR),
-            daily_logins_30d=tuple(window.logins_by_day.get(today - dt.timedelta(days=offset), 0) for offset in range(29, -1, -1)),
+            daily_logins_30d=tuple(map(window.logins_by_day.get, days, [0] * len(days))),
         )
 
 
@@ -113,7 +114,7 @@ class SupportHistoryProvider(BatchProvider):
         return {pk: self._section(stats.get(pk, []), recent.get(pk, [])) for pk in pks}
 
     @staticmethod
-    def _section(rows: list[dict[str, Any]], recent: list[dict[str, Any]]) -> SupportHistory:
+    def _section(rows: list[dict[str, Any]], recent: list[tuple]) -> SupportHistory:
         if not rows:
             return SupportHistory()
         csat_sum = sum(row["csat_sum"] or 0 for row in rows)
@@ -133,7 +134,7 @@ class SupportHistoryProvider(BatchProvider):
             common_issues=tuple(row["category"] for row in categories[:3]),
             avg_first_response_hours=round(response_seconds / response_n / 3600, 2) if response_n else None,
             last_ticket_at=max(row["last_created"] for row in rows),
-            recent_tickets=tuple(TicketBrief(**ticket) for ticket in recent),
+            recent_tickets=tuple(TicketBrief(*ticket) for ticket in recent),
         )
 
 
