@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint venv migrate seed worker beat smoke clean
+.PHONY: run test lint venv migrate seed worker beat smoke bench clean
 
 venv: $(VENV)/.installed
 
@@ -50,6 +50,13 @@ smoke: venv
 	  $(PY) manage.py check && \
 	  $(PY) manage.py enrich customer_123 --format prompt && \
 	  $(PY) manage.py enrich customer_123 --format summary' ; rc=$$?; rm -rf $$tmp; exit $$rc
+
+# The benchmark (bench/README.md): PostgreSQL and Redis on their standard ports,
+# its own database (enrichment_bench) and Redis DB 11. BENCH_SCALE=small for a quick look.
+BENCH_SCALE ?= full
+bench: venv
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) -m bench.run --scale $(BENCH_SCALE)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -7,7 +7,7 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/enrich
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from config.settings.base import *  # noqa: E402
+from config.settings.base import *
 
 DEBUG = False
 ALLOWED_HOSTS = ["*"]

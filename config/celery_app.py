@@ -1,4 +1,13 @@
-"""The Celery application. Configured from Django settings (``CELERY_*``)."""
+"""The Celery application. Configured from Django settings (``CELERY_*``).
+
+Broker and result backend: Redis (``CELERY_BROKER_URL``, else ``REDIS_URL``);
+without either, tasks run eagerly in the caller. Queues (``CELERY_TASK_ROUTES``):
+``external`` for third-party HTTP fetches, ``refresh`` for context
+recomputation, ``celery`` for the rest. Late acks with re-queue on a lost
+worker, prefetch 1, soft/hard time limits and the beat schedule are all in
+``config/settings/base.py``. Run: ``celery -A config worker -Q celery,external,refresh``
+and ``celery -A config beat`` (or ``honcho start`` with the Procfile).
+"""
 
 import os
 

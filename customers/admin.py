@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
 from customers.models import Contact, Customer, EngagementDaily, EngagementEvent
+from enrichment.admin_views import CustomerContextAdminMixin
 
 
 class CappedCountPaginator(Paginator):
@@ -26,15 +27,31 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("external_id", "company_name", "domain", "industry", "region", "account_owner", "customer_since")
-    list_display_links = ("external_id", "company_name")
-    list_filter = ("region", "industry")
-    search_fields = ("company_name", "domain", "external_id", "contacts__email")
-    date_hierarchy = "customer_since"
+class CustomerAdmin(CustomerContextAdminMixin, admin.ModelAdmin):
+    """Health columns, filters, search, actions, the context panel and the
+    dashboard come from :class:`enrichment.admin_views.CustomerContextAdminMixin`;
+    every health column reads ``customer.health`` (one join, no per-row query)."""
+
+    list_display = (
+        "customer",
+        "health_badge",
+        "churn_level",
+        "plan",
+        "mrr",
+        "renewal",
+        "flag_counts",
+        "computed",
+    )
+    list_display_links = ("customer",)
+    list_select_related = ("health",)
+    list_filter = (*CustomerContextAdminMixin.health_list_filter, "region", "industry")
+    # Searched by get_search_results: these three plus contact email (an id IN subquery).
+    search_fields = ("company_name", "domain", "external_id")
+    show_full_result_count = False
     readonly_fields = ("created_at", "updated_at")
     ordering = ("company_name",)
     inlines = (ContactInline,)
+    actions = ("refresh_selected_contexts", "fetch_external_enrichment")
 
 
 @admin.register(Contact)

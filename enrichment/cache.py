@@ -206,11 +206,14 @@ class ContextCache:
             return None
         return _lazy(data, customer_id)
 
-    def set(self, context: EnrichedContext, *, l2: bool = True) -> None:
+    def set(self, context: EnrichedContext) -> None:
+        """Store a freshly computed context in both tiers. L1 keeps it in its
+        cached form, so L1 hits share decoded sections and renderings."""
         key = context_key(context.customer_id)
-        if l2 and self.l2 is not None:
-            self.l2.set(key, context.to_dict())
-        self.l1.set(key, context)
+        data = context.to_dict()
+        if self.l2 is not None:
+            self.l2.set(key, data)
+        self.l1.set(key, LazyEnrichedContext(data, tier="l1"))
 
     def get_many_l2(self, customer_ids: Sequence[str]) -> dict[str, EnrichedContext]:
         if self.l2 is None or not customer_ids:
@@ -224,8 +227,11 @@ class ContextCache:
         return found
 
     def set_many(self, contexts: Sequence[EnrichedContext]) -> None:
+        entries = {context_key(c.customer_id): c.to_dict() for c in contexts}
         if self.l2 is not None:
-            self.l2.set_many({context_key(c.customer_id): c.to_dict() for c in contexts})
+            self.l2.set_many(entries)
+        for key, data in entries.items():
+            self.l1.set(key, LazyEnrichedContext(data, tier="l1"))
 
     def set_l1(self, context: EnrichedContext) -> None:
         self.l1.set(context_key(context.customer_id), context)

@@ -275,7 +275,12 @@ class EnrichedContext:
     def to_prompt_context(self, *, max_chars: int | None = None, hide: frozenset[str] = frozenset()) -> str:
         from enrichment.prompt import render_prompt
 
-        return render_prompt(self, max_chars=max_chars, hide=hide)
+        return self.memoized(("prompt", max_chars, hide), lambda: render_prompt(self, max_chars=max_chars, hide=hide))
+
+    def memoized(self, key: Any, build: Any) -> Any:
+        """A rendering of this context. Contexts served from the cache keep it
+        (see :class:`~enrichment.lazy.LazyEnrichedContext`); others build it."""
+        return build()
 
     def get_summary(self) -> dict[str, Any]:
         """Exactly the seed's summary keys."""

@@ -22,23 +22,44 @@ _FIELDS = tuple(f.name for f in dataclasses.fields(EnrichedContext))
 
 def _lazy_field(name: str) -> property:
     def get(self: LazyEnrichedContext) -> Any:
-        cache = self.__dict__
-        if name not in cache:
-            cache[name] = self._decode_field(name)
-        return cache[name]
+        state = self.__dict__
+        key = (name, state["_tier"]) if name == "sources" else name
+        memo = state["_memo"]
+        if key not in memo:
+            memo[key] = self._decode_field(name)
+        return memo[key]
 
     return property(get)
 
 
 class LazyEnrichedContext(EnrichedContext):
-    """An :class:`EnrichedContext` backed by its cached JSON (``to_dict`` form)."""
+    """An :class:`EnrichedContext` backed by its cached JSON (``to_dict`` form).
 
-    def __init__(self, data: dict[str, Any], *, tier: str, cache_hit: bool = True, latency_ms: float = 0.0):
-        cache = self.__dict__
-        cache["_data"] = data
-        cache["_tier"] = tier
-        cache["cache_hit"] = cache_hit
-        cache["enrichment_latency_ms"] = latency_ms
+    Decoded fields and renderings (see :meth:`memoized`) live in a memo shared
+    by every copy made from the same cache entry, so each is built once per
+    entry, not once per request."""
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        *,
+        tier: str,
+        cache_hit: bool = True,
+        latency_ms: float = 0.0,
+        memo: dict | None = None,
+    ):
+        state = self.__dict__
+        state["_data"] = data
+        state["_tier"] = tier
+        state["_memo"] = {} if memo is None else memo
+        state["cache_hit"] = cache_hit
+        state["enrichment_latency_ms"] = latency_ms
+
+    def memoized(self, key: Any, build: Any) -> Any:
+        memo = self.__dict__["_memo"]
+        if key not in memo:
+            memo[key] = build()
+        return memo[key]
 
     # -- decoding -----------------------------------------------------------------
     def _decode_field(self, name: str) -> Any:
@@ -62,7 +83,8 @@ class LazyEnrichedContext(EnrichedContext):
 
     # -- cheap derived copies -------------------------------------------------------
     def with_tier(self, tier: str) -> LazyEnrichedContext:
-        return LazyEnrichedContext(self.__dict__["_data"], tier=tier, latency_ms=self.enrichment_latency_ms)
+        state = self.__dict__
+        return LazyEnrichedContext(state["_data"], tier=tier, latency_ms=self.enrichment_latency_ms, memo=state["_memo"])
 
     def with_latency(self, latency_ms: float) -> LazyEnrichedContext:
         copy = LazyEnrichedContext.__new__(LazyEnrichedContext)

@@ -45,7 +45,7 @@ from enrichment.providers.registry import load_providers
 logger = structlog.get_logger(__name__)
 
 _EXTERNAL_ID = re.compile(EXTERNAL_ID_PATTERN)
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 
 
@@ -203,7 +203,6 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
             _record_health(customer.pk, context)
         if self.cache is not None:
             self.cache.set(context)
-            self.cache.set_l1(mark_hit(context, "l1"))
         logger.info(
             "context_enriched",
             customer_id=customer_id,

@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "customers",
     "billing",
     "support",
@@ -39,7 +41,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
+    "enrichment.api.errors.ApiJsonErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "enrichment.api.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -86,6 +90,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves static files (Swagger UI, admin) under gunicorn too. With
+# finders on, it serves them straight from the apps, so no collectstatic step is
+# needed; set WHITENOISE_USE_FINDERS=false after `manage.py collectstatic`.
+WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", True)
 
 # --- Cache -------------------------------------------------------------------
 # REDIS_URL set: django-redis (shared by every process) for the default cache
@@ -138,6 +146,9 @@ ENRICHMENT_PROVIDERS = [
     "enrichment.providers.internal.SupportHistoryProvider",
     "enrichment.providers.internal.SubscriptionDetailsProvider",
     "enrichment.providers.internal.AccountHealthProvider",
+    # Reads what the Celery tasks stored from Clearbit/Crunchbase/NewsAPI (one
+    # query); off when no vendor key is set. See "Background jobs and external data".
+    "enrichment.providers.external.CompanyEnrichmentProvider",
 ]
 
 # The product's feature catalogue: feature adoption is the share of these used
@@ -157,6 +168,44 @@ CLEARBIT_API_KEY = env_str("CLEARBIT_API_KEY")
 CRUNCHBASE_API_KEY = env_str("CRUNCHBASE_API_KEY")
 NEWSAPI_KEY = env_str("NEWSAPI_KEY")
 ENABLE_EXTERNAL_APIS = env_bool("ENABLE_EXTERNAL_APIS", True)
+# Second company-data vendor (used when Clearbit is not configured).
+PEOPLEDATALABS_API_KEY = env_str("PEOPLEDATALABS_API_KEY")
+# Base URLs are settings so tests and `manage.py fake_vendors` can stand in.
+CLEARBIT_BASE_URL = env_str("CLEARBIT_BASE_URL", "https://company.clearbit.com")
+CRUNCHBASE_BASE_URL = env_str("CRUNCHBASE_BASE_URL", "https://api.crunchbase.com")
+NEWSAPI_BASE_URL = env_str("NEWSAPI_BASE_URL", "https://newsapi.org")
+PEOPLEDATALABS_BASE_URL = env_str("PEOPLEDATALABS_BASE_URL", "https://api.peopledatalabs.com")
+# Selective lookups: only customers whose live subscription has at least this
+# MRR, or is on one of these plan codes, are looked up at the vendors.
+EXTERNAL_ENRICHMENT_MIN_MRR = env_float("EXTERNAL_ENRICHMENT_MIN_MRR", 100.0)
+EXTERNAL_ENRICHMENT_PLANS = env_list("EXTERNAL_ENRICHMENT_PLANS", [])
+EXTERNAL_DATA_TTL_HOURS = env_int("EXTERNAL_DATA_TTL_HOURS", 168)
+# HTTP: one shared client per process.
+EXTERNAL_HTTP_CONNECT_TIMEOUT = env_float("EXTERNAL_HTTP_CONNECT_TIMEOUT", 3.0)
+EXTERNAL_HTTP_READ_TIMEOUT = env_float("EXTERNAL_HTTP_READ_TIMEOUT", 10.0)
+EXTERNAL_HTTP_USER_AGENT = env_str("EXTERNAL_HTTP_USER_AGENT", "customer-context-enrichment/0.1") or ""
+# Retries: exponential backoff with jitter (base * 2**n, capped), at most N retries.
+EXTERNAL_MAX_RETRIES = env_int("EXTERNAL_MAX_RETRIES", 5)
+EXTERNAL_RETRY_BASE_SECONDS = env_float("EXTERNAL_RETRY_BASE_SECONDS", 2.0)
+EXTERNAL_RETRY_MAX_SECONDS = env_float("EXTERNAL_RETRY_MAX_SECONDS", 300.0)
+EXTERNAL_QUEUED_RETRY_SECONDS = env_float("EXTERNAL_QUEUED_RETRY_SECONDS", 30.0)
+# Eager mode (no broker) waits at most this long before a retry.
+EXTERNAL_EAGER_MAX_WAIT_SECONDS = env_float("EXTERNAL_EAGER_MAX_WAIT_SECONDS", 2.0)
+# Circuit breaker per vendor, shared by every worker through the default cache.
+EXTERNAL_CIRCUIT_FAILURES = env_int("EXTERNAL_CIRCUIT_FAILURES", 5)
+EXTERNAL_CIRCUIT_COOLDOWN_SECONDS = env_float("EXTERNAL_CIRCUIT_COOLDOWN_SECONDS", 60.0)
+# Rate limits per vendor (requests per window), shared by every worker.
+CLEARBIT_RATE_LIMIT = env_int("CLEARBIT_RATE_LIMIT", 600)  # per minute
+CRUNCHBASE_RATE_LIMIT = env_int("CRUNCHBASE_RATE_LIMIT", 200)  # per minute
+PEOPLEDATALABS_RATE_LIMIT = env_int("PEOPLEDATALABS_RATE_LIMIT", 100)  # per minute
+NEWSAPI_RATE_LIMIT = env_int("NEWSAPI_RATE_LIMIT", 100)  # per NEWSAPI_RATE_WINDOW_SECONDS (free plan: 100/day)
+NEWSAPI_RATE_WINDOW_SECONDS = env_int("NEWSAPI_RATE_WINDOW_SECONDS", 86400)
+NEWSAPI_LOOKBACK_DAYS = env_int("NEWSAPI_LOOKBACK_DAYS", 30)
+NEWSAPI_PAGE_SIZE = env_int("NEWSAPI_PAGE_SIZE", 10)
+# Scheduled refreshes (see CELERY_BEAT_SCHEDULE).
+CONTEXT_REFRESH_ACTIVE_DAYS = env_int("CONTEXT_REFRESH_ACTIVE_DAYS", 1)
+CONTEXT_REFRESH_RENEWAL_DAYS = env_int("CONTEXT_REFRESH_RENEWAL_DAYS", 30)
+EXTERNAL_REFRESH_BATCH = env_int("EXTERNAL_REFRESH_BATCH", 500)
 
 # --- Celery ------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL) or "memory://"
@@ -167,12 +216,88 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Every task of this project is idempotent, so a message is acknowledged only
+# after the task ran, and re-queued when the worker process dies mid-task. A
+# task that is not idempotent must opt out with acks_late=False.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Redis broker: a message taken by a worker that died (not acknowledged) is
+# given to another worker after visibility_timeout seconds. It must stay above
+# CELERY_TASK_TIME_LIMIT and the longest retry countdown (or the ETA) in use.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+    "unacked_restore_throttle": 1,
+}
+CELERY_TASK_ROUTES = {
+    "enrichment.fetch_*": {"queue": "external"},  # third-party HTTP calls
+    "enrichment.refresh_*": {"queue": "refresh"},  # context recomputation
+    "enrichment.snapshot_*": {"queue": "refresh"},
+}
+from celery.schedules import crontab
+
+CELERY_BEAT_SCHEDULE = {
+    "refresh-active-contexts": {
+        "task": "enrichment.refresh_active_contexts",
+        "schedule": env_int("CONTEXT_REFRESH_ACTIVE_EVERY_SECONDS", 900),
+    },
+    "refresh-renewing-contexts": {
+        "task": "enrichment.refresh_renewing_contexts",
+        "schedule": crontab(minute=5),
+    },
+    "refresh-stale-external-data": {
+        "task": "enrichment.refresh_stale_external_data",
+        "schedule": crontab(minute=20),
+    },
+    "snapshot-health-daily": {
+        "task": "enrichment.snapshot_health_daily",
+        "schedule": crontab(hour=23, minute=50),
+    },
+}
 
 # --- REST framework ----------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "enrichment.api.errors.api_exception_handler",
+}
+
+# --- Agents' API (enrichment/api) ------------------------------------------------
+# Per-token rate: "N/period" (s, min, hour, day; e.g. "600/min", "20/s"); "off" disables.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")
+# Seconds a process trusts a token row it read (revocation reaches other processes within it).
+API_TOKEN_CACHE_TTL = env_float("API_TOKEN_CACHE_TTL", 5.0)
+# Largest accepted JSON body (1,000 events fit in well under 1 MB).
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2_621_440)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Customer Context API",
+    "DESCRIPTION": (
+        "Enriched customer context for LLM support agents: who the customer is, plan, health, churn risk, "
+        "engagement, support history, subscription and flags, as JSON and as a ready `<customer_context>` "
+        "prompt block. Authenticate with `Authorization: Bearer <token>` (create one with "
+        "`python manage.py create_api_token NAME`). Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`. "
+        "A `customer_facing` token never sees MRR, revenue, churn risk or the health breakdown."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": True},
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
 }
 
 # --- Logging -----------------------------------------------------------------

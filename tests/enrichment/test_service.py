@@ -274,3 +274,10 @@ def test_async_twins(acme):
 def test_contacts_lookup_survives_many_contacts(acme):
     ContactFactory.create_batch(5, customer=acme)
     assert ContextEnrichmentService(enable_caching=False).resolve_customer_id(email="jane@acme.com") == "customer_123"
+
+
+def test_emails_with_control_characters_are_invalid_not_database_errors():
+    service = ContextEnrichmentService(enable_caching=False)
+    for bad in ["ja\x00ne@acme.com", "jane\x1f@acme.com", "jane@acme.com\x00"]:
+        with pytest.raises(InvalidLookup):
+            service.resolve_customer_id(email=bad)

@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from customers.demo_data import ADMIN_PASSWORD, ADMIN_USERNAME, demo_seed
+from customers.models import Customer
 
 
 class Command(BaseCommand):
@@ -47,3 +48,14 @@ class Command(BaseCommand):
         else:
             write(f"Admin login: /admin/  user '{ADMIN_USERNAME}' already exists (password left unchanged)")
         write("Try: customer_123 (Acme Corp), customer_at_risk (Globex Industries), customer_trial (Initech).")
+        self._health_history(seed=int(seed))  # type: ignore[arg-type]
+
+    def _health_history(self, *, seed: int) -> None:
+        """Compute every context and backfill 12 weeks of health history, once."""
+        from enrichment.demo_history import health_history_backfill
+
+        if not Customer.objects.filter(health_history__isnull=True).exists():
+            self.stdout.write("  health history:      already present")
+            return
+        rows = health_history_backfill(seed=seed)
+        self.stdout.write(f"  health history:      {rows} daily rows written (contexts computed for every customer)")

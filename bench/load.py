@@ -1,0 +1,110 @@
+"""The API figure: gunicorn serving the context endpoint with a warm cache,
+against a bare DRF view returning the same bytes from memory, both driven by
+wrk for the same duration and concurrency."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = int(os.environ.get("BENCH_PORT", "8097"))
+DURATION = os.environ.get("BENCH_LOAD_DURATION", "10s")
+CONNECTIONS = int(os.environ.get("BENCH_LOAD_CONNECTIONS", "16"))
+WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", str(os.cpu_count() or 2)))
+
+
+def _wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"gunicorn did not listen on {port}")
+
+
+def _wrk(url: str, token: str | None) -> float:
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed: apt-get install wrk")
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency"]
+    if token:
+        command += ["-H", f"Authorization: Bearer {token}"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True, timeout=120).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"{errors.group(1)} failed responses under load:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def _rss_mb(pids: list[int]) -> float:
+    peak = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"VmHWM:\s+(\d+) kB", status)
+        if match:
+            peak = max(peak, int(match.group(1)))
+    return peak / 1024
+
+
+def measure_api(ids: list[str]) -> dict:
+    from django.conf import settings
+
+    from bench.urls import BODY_KEY
+    from enrichment.models import TokenScope
+    from enrichment.tokens import api_token_create
+
+    _token, secret = api_token_create(name=f"bench-{int(time.time())}", scope=TokenScope.FULL)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "API_THROTTLE_RATE": "100000000/min",
+        "CONTEXT_L1_TTL": "300",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "config.wsgi:application",
+            "--bind", f"127.0.0.1:{PORT}", "--workers", str(WORKERS), "--worker-class", "gthread", "--threads", "4",
+            "--log-level", "warning", "--env", "DJANGO_SETTINGS_MODULE=bench.settings",
+        ],
+        cwd=ROOT, env=env, start_new_session=True,
+    )  # fmt: skip
+    try:
+        _wait_for_port(PORT)
+        customer_id = ids[0]
+        url = f"http://127.0.0.1:{PORT}/api/v1/customers/{customer_id}/context/"
+        headers = {"Authorization": f"Bearer {secret}"}
+        with httpx.Client(timeout=10) as client:
+            for _ in range(WORKERS * 20):  # warm every worker's L1
+                response = client.get(url, headers=headers)
+                response.raise_for_status()
+            body = response.content
+        redis.Redis.from_url(settings.REDIS_URL).set(BODY_KEY, body)
+        api_rps = _wrk(url, secret)
+        bare_rps = _wrk(f"http://127.0.0.1:{PORT}/bench/bare/{customer_id}/", None)
+        workers = [int(pid) for pid in subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()]
+        rss = _rss_mb(workers)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    return {
+        "api_rps": api_rps,
+        "bare_rps": bare_rps,
+        "api_vs_bare": api_rps / bare_rps,
+        "web_rss_mb": rss,
+        "api_body_bytes": len(body),
+        "load": f"wrk -t2 -c{CONNECTIONS} -d{DURATION}, gunicorn {WORKERS} gthread workers x 4 threads",
+    }

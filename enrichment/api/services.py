@@ -1,0 +1,139 @@
+"""What the API's views call: the context service's results, shaped and
+redacted for a token's scope, plus the batch, ingestion and health checks."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import structlog
+from django.core.cache import caches
+from django.db import DatabaseError, connections
+
+from customers.services import EventInput, IngestResult, engagement_events_ingest
+from enrichment.context import SECTION_TYPES, EnrichedContext
+from enrichment.exceptions import CustomerNotFound, InvalidLookup
+from enrichment.redaction import prompt_hide_for, redact_context, redact_summary
+from enrichment.service import get_context_service, validate_customer_id
+
+logger = structlog.get_logger(__name__)
+
+# Top-level keys that belong to a section: dropped with it by ``sections``.
+_SECTION_EXTRAS = {"account_health": ("health_breakdown", "flags")}
+
+
+def context_payload(
+    context: EnrichedContext,
+    *,
+    scope: str,
+    sections: Sequence[str] | None = None,
+    max_chars: int | None = None,
+) -> dict[str, Any]:
+    """The context's JSON for a scope, limited to ``sections``, with the
+    ``prompt`` block (always the whole block, within ``max_chars``)."""
+    data = context.to_dict()
+    if sections is not None:
+        wanted = set(sections)
+        for name in SECTION_TYPES:
+            if name not in wanted:
+                data.pop(name, None)
+                for extra in _SECTION_EXTRAS.get(name, ()):
+                    data.pop(extra, None)
+        data["sources"] = {key: value for key, value in data.get("sources", {}).items() if key in wanted}
+        data["degraded"] = [item for item in data.get("degraded", []) if item.get("section") in wanted]
+    data = redact_context(data, scope=scope)
+    data["prompt"] = context_prompt(context, scope=scope, max_chars=max_chars)
+    return {"customer_id": context.customer_id, **data}
+
+
+def context_prompt(context: EnrichedContext, *, scope: str, max_chars: int | None = None) -> str:
+    return context.to_prompt_context(max_chars=max_chars, hide=prompt_hide_for(scope))
+
+
+def context_get(*, customer_id: str, refresh: bool = False) -> EnrichedContext:
+    return get_context_service().enrich_context(customer_id, force_refresh=refresh)
+
+
+def context_for_lookup(*, email: str | None = None, domain: str | None = None, refresh: bool = False) -> EnrichedContext:
+    service = get_context_service()
+    customer_id = service.resolve_customer_id(email=email, domain=domain)
+    return service.enrich_context(customer_id, force_refresh=refresh)
+
+
+def context_summary(*, customer_id: str, scope: str, refresh: bool = False) -> dict[str, Any]:
+    return redact_summary(context_get(customer_id=customer_id, refresh=refresh).get_summary(), scope=scope)
+
+
+def context_invalidate(*, customer_id: str) -> None:
+    get_context_service().invalidate_cache(customer_id)
+
+
+def _item_error(code: str, message: str) -> dict[str, Any]:
+    return {"code": code, "message": message, "details": None}
+
+
+def context_batch(*, customer_ids: Iterable[Any], scope: str) -> list[dict[str, Any]]:
+    """One result per distinct id, in request order; a bad or unknown id is
+    reported in its item and never fails the batch. (A database outage,
+    which fails every item alike, still raises ``ContextUnavailable``.)"""
+    service = get_context_service()
+    results: list[dict[str, Any]] = []
+    seen: set[Any] = set()
+    for raw in customer_ids:
+        key = (type(raw).__name__, raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True, default=str))
+        if key in seen:
+            continue
+        seen.add(key)
+        item: dict[str, Any] = {"customer_id": raw, "status": "ok", "context": None, "error": None}
+        try:
+            customer_id = validate_customer_id(raw)
+            item["context"] = context_payload(service.enrich_context(customer_id), scope=scope)
+        except InvalidLookup as exc:
+            item.update(status="invalid", error=_item_error("invalid_customer_id", str(exc)))
+        except CustomerNotFound as exc:
+            item.update(status="not_found", error=_item_error("customer_not_found", str(exc)))
+        results.append(item)
+    return results
+
+
+def events_ingest(*, events: Sequence[dict[str, Any]]) -> IngestResult:
+    """Validated event dicts (see ``EventSerializer``) into the engagement store."""
+    return engagement_events_ingest(
+        events=[
+            EventInput(
+                event_id=e["event_id"],
+                customer_id=e["customer_id"],
+                kind=e["kind"],
+                occurred_at=e["occurred_at"],
+                feature=e.get("feature") or "",
+                contact_email=e.get("contact_email") or None,
+            )
+            for e in events
+        ]
+    )
+
+
+def system_health() -> dict[str, str]:
+    """Whether the database and the cache answer: ``{"status", "database", "cache"}``."""
+    result = {"status": "ok", "database": "ok", "cache": "ok"}
+    try:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        logger.warning("healthz_database_down", error=type(exc).__name__)
+        result["database"] = "unreachable"
+    try:
+        cache = caches["default"]
+        probe = uuid.uuid4().hex
+        cache.set("healthz:probe", probe, timeout=10)
+        if cache.get("healthz:probe") != probe:
+            raise ConnectionError("the cache did not return what was written")
+    except Exception as exc:  # noqa: BLE001 - any cache failure means "down"
+        logger.warning("healthz_cache_down", error=type(exc).__name__)
+        result["cache"] = "unreachable"
+    if "unreachable" in (result["database"], result["cache"]):
+        result["status"] = "error"
+    return result
