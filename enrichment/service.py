@@ -25,7 +25,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import caches
 from django.core.signals import setting_changed
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from customers.models import EXTERNAL_ID_PATTERN
@@ -190,15 +190,26 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
         only: set[str] | None = None,
     ) -> EnrichedContext:
         try:
-            customer = customer_ref_get(external_id=customer_id)
-        except DatabaseError as exc:
-            logger.error("context_lookup_failed", customer_id=customer_id, error=type(exc).__name__)
-            if previous is not None:
-                return with_latency(mark_hit(previous, "l2"), _ms(started))
-            raise ContextUnavailable("the customer database is unreachable") from exc
-        if customer is None:
-            raise CustomerNotFound(f"customer_id {customer_id!r}")
-        context, timings = self.compute(customer, previous=previous, only=only, started=started)
+            customer, context, timings = self._lookup_and_compute(
+                customer_id, started, previous=previous, only=only, strict=_reconnectable()
+            )
+        except (DatabaseError, ContextUnavailable) as exc:
+            if not _reconnectable():
+                if previous is not None:
+                    return with_latency(mark_hit(previous, "l2"), _ms(started))
+                raise _unavailable(customer_id, exc) from exc
+            # A dropped connection (database restart, pg_terminate_backend, a
+            # failover): reconnect once and try again before giving up.
+            logger.warning("context_database_retry", customer_id=customer_id, error=type(exc).__name__)
+            connection.close()
+            try:
+                customer, context, timings = self._lookup_and_compute(
+                    customer_id, started, previous=previous, only=only, strict=False
+                )
+            except (DatabaseError, ContextUnavailable) as again:
+                if previous is not None:
+                    return with_latency(mark_hit(previous, "l2"), _ms(started))
+                raise _unavailable(customer_id, again) from again
         if self.record_health:
             _record_health(customer.pk, context)
         if self.cache is not None:
@@ -212,6 +223,19 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
             degraded=[d.section for d in context.degraded] or None,
         )
         return context
+
+    def _lookup_and_compute(
+        self, customer_id: str, started: float, *, previous: EnrichedContext | None, only: set[str] | None, strict: bool
+    ) -> tuple[CustomerRef, EnrichedContext, dict[str, float]]:
+        """``strict``: a provider's database error raises (so the caller can
+        reconnect and retry) instead of degrading its section."""
+        customer = customer_ref_get(external_id=customer_id)
+        if customer is None:
+            raise CustomerNotFound(f"customer_id {customer_id!r}")
+        context, timings = self.compute(customer, previous=previous, only=only, started=started)
+        if strict and any(d.reason.startswith("database error") for d in context.degraded):
+            raise ContextUnavailable("a provider lost the database")
+        return customer, context, timings
 
     def compute(
         self,
@@ -279,9 +303,10 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
             t0 = time.perf_counter()
             try:
                 value = provider.fetch(request, sections=sections)
-            except Exception as exc:
+            except Exception as exc:  # a failing provider degrades its section only
                 logger.warning("provider_failed", provider=provider.name, error=type(exc).__name__, exc_info=True)
-                record(provider, None, time.perf_counter() - t0, f"error: {type(exc).__name__}")
+                kind = "database error" if isinstance(exc, DatabaseError) else "error"
+                record(provider, None, time.perf_counter() - t0, f"{kind}: {type(exc).__name__}")
                 return
             elapsed = time.perf_counter() - t0
             if elapsed > provider.timeout:
@@ -359,6 +384,16 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
             sources=sources,
             degraded=tuple(degraded),
         )
+
+
+def _reconnectable() -> bool:
+    """Reconnecting is only safe outside a transaction."""
+    return not connection.in_atomic_block
+
+
+def _unavailable(customer_id: str, exc: Exception) -> ContextUnavailable:
+    logger.error("context_database_unavailable", customer_id=customer_id, error=type(exc).__name__)
+    return exc if isinstance(exc, ContextUnavailable) else ContextUnavailable("the customer database is unreachable")
 
 
 def _record_health(customer_pk: int, context: EnrichedContext) -> None:

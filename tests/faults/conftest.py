@@ -1,0 +1,2 @@
+from tests.enrichment.api.conftest import _fresh_token_cache, make_token  # noqa: F401
+from tests.enrichment.conftest import acme  # noqa: F401
