@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from enrichment.metrics import metrics_view
+
 admin.site.site_header = "Customer context"
 admin.site.site_title = "Customer context admin"
 admin.site.index_title = "Accounts, health and support"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("metrics", metrics_view, name="metrics"),  # Prometheus; see enrichment/metrics.py for who may read it
     path("", include("enrichment.api.urls")),  # /api/v1/..., /api/schema/, /api/docs/, /healthz
 ]

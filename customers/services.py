@@ -11,6 +11,7 @@ from django.db.models import Count, F
 from django.db.models.functions import TruncDate
 
 from customers.models import Contact, Customer, EngagementDaily, EngagementEvent
+from customers.recent_activity import RecentEvent, recent_events_record
 
 
 @transaction.atomic
@@ -107,7 +108,9 @@ def engagement_events_ingest(*, events: Sequence[EventInput]) -> IngestResult:
     All or nothing: an unknown customer id rejects the batch before anything
     is written. Events already stored (same ``event_id``) are skipped. The daily
     rollup of the touched customer-days is rebuilt in the same transaction, and
-    the customers' contexts are invalidated after it commits.
+    after it commits the new events are added to the live view of the last
+    minutes (:mod:`customers.recent_activity`) and the customers' contexts are
+    invalidated.
     """
     from enrichment.services import context_invalidate_on_commit
 
@@ -140,6 +143,14 @@ def engagement_events_ingest(*, events: Sequence[EventInput]) -> IngestResult:
         ignore_conflicts=True,
         batch_size=1000,
     )
+    if fresh:  # the live view of the last minutes (Redis), once the events are committed
+        live = [
+            RecentEvent(
+                pks[e.customer_id], e.kind, e.feature or "", contacts.get((e.contact_email or "").lower()), e.occurred_at, e.event_id
+            )
+            for e in fresh
+        ]
+        transaction.on_commit(lambda: recent_events_record(events=live))
     touched_customers = {pks[e.customer_id] for e in fresh}
     touched_days = {e.occurred_at.astimezone(dt.UTC).date() for e in fresh}
     if fresh:

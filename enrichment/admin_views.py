@@ -44,6 +44,7 @@ from enrichment.context import EnrichedContext
 from enrichment.exceptions import ContextEnrichmentError
 from enrichment.models import CustomerHealth, HealthDaily
 from enrichment.service import get_context_service
+from enrichment.snapshots import snapshot_timeline
 from enrichment.tasks import refresh_contexts
 
 logger = structlog.get_logger(__name__)
@@ -64,6 +65,8 @@ SECTION_TITLES = {
     "account_health": "Account health",
     "company_enrichment": "Company enrichment",
     "product_status": "Product status",
+    "current_activity": "Current activity",
+    "agent_performance": "Agent performance",
 }
 
 
@@ -131,7 +134,7 @@ def _tier(context: EnrichedContext) -> str:
 
 def context_panel(request: HttpRequest, customer: Customer) -> dict[str, Any]:
     """Everything the panel template needs, from one ``enrich_context`` call
-    (plus one query for the 12-week trend)."""
+    (plus one query for the 12-week trend and one for the changes timeline)."""
     today = timezone.localdate()
     trend = trend_chart(health_trend(customer.pk, today=today))
     try:
@@ -179,6 +182,7 @@ def context_panel(request: HttpRequest, customer: Customer) -> dict[str, Any]:
         "seat_pct": round(sub.seat_utilization * 100),
         "can_refresh": can_refresh(request.user),
         "tickets": [{"ticket": t, "url": _ticket_url(t.id)} for t in context.support_history.recent_tickets],
+        "timeline": snapshot_timeline(customer_pk=customer.pk),
     }
 
 

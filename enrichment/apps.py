@@ -6,4 +6,4 @@ class EnrichmentConfig(AppConfig):
     verbose_name = "Customer context"
 
     def ready(self) -> None:
-        from enrichment import checks, signals  # noqa: F401
+        from enrichment import checks, realtime_signals, signals  # noqa: F401

@@ -17,6 +17,7 @@ import structlog
 from django.utils import timezone
 
 from customers.selectors import CustomerRef, customer_refs_chunks, customer_refs_get
+from enrichment import metrics
 from enrichment.cache import expired_sections, mark_hit
 from enrichment.context import Degraded, EnrichedContext, SourceInfo
 from enrichment.exceptions import ContextEnrichmentError, CustomerNotFound, InvalidLookup
@@ -42,6 +43,7 @@ class BatchEnrichmentMixin:
         sections: dict[int, dict[str, Any]] = {c.pk: {} for c in customers}
         sources: dict[int, dict[str, SourceInfo]] = {c.pk: {} for c in customers}
         degraded: dict[int, list[Degraded]] = {c.pk: [] for c in customers}
+        versions = {p.key: p.data_version() or "" for p in self._versioned}  # read before the data
         for provider in self.providers:
             if not provider.is_enabled():
                 continue
@@ -53,7 +55,9 @@ class BatchEnrichmentMixin:
                 logger.warning("provider_failed", provider=provider.name, error=type(exc).__name__, batch=len(requests))
                 values, failure = {}, f"error: {type(exc).__name__}"
             elapsed_ms = round((time.perf_counter() - t0) * 1000, 3)
-            ok_source = SourceInfo(provider.name, provider.source, now, provider.ttl, False, "computed", elapsed_ms)
+            metrics.observe_provider(provider.name, elapsed_ms / 1000)
+            version = versions.get(provider.key, "")
+            ok_source = SourceInfo(provider.name, provider.source, now, provider.ttl, False, "computed", elapsed_ms, version)
             bad_source = SourceInfo(provider.name, provider.source, now, 0, True, "computed", elapsed_ms)
             for request in requests:
                 pk = request.customer.pk
@@ -61,6 +65,7 @@ class BatchEnrichmentMixin:
                 if value is None:
                     value = provider.default()
                     degraded[pk].append(Degraded(provider.key, failure or "no result"))
+                    metrics.degraded(provider.key, failure or "no result")
                     sources[pk][provider.key] = bad_source
                 else:
                     sources[pk][provider.key] = ok_source
@@ -97,7 +102,7 @@ class BatchEnrichmentMixin:
                     results[customer_id] = hit
                     continue
                 cached = from_l2.get(customer_id)
-                if cached is not None and not expired_sections(cached, now):
+                if cached is not None and not expired_sections(cached, now) and not self._outdated_sections(cached):
                     results[customer_id] = mark_hit(cached, "l2")
                     self.cache.set_l1(mark_hit(cached, "l1"))
                 else:

@@ -68,6 +68,13 @@ def expired_sections(context: EnrichedContext, now: dt.datetime) -> set[str]:
     return {key for key, (fetched_at, ttl) in ages if fetched_at + dt.timedelta(seconds=ttl) <= now}
 
 
+def section_versions(context: EnrichedContext) -> dict[str, str]:
+    """Each section's data version as stamped when it was computed (``""``: none)."""
+    if isinstance(context, LazyEnrichedContext):
+        return {key: src.get("version", "") for key, src in (context.__dict__["_data"].get("sources") or {}).items()}
+    return {key: src.version for key, src in context.sources.items()}
+
+
 class L1Cache:
     """A thread-safe LRU with per-entry expiry."""
 

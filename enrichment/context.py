@@ -21,7 +21,8 @@ from enrichment.codec import encode_dataclass, from_jsonable
 
 # Bump when a field is renamed or its meaning changes: it is part of the cache
 # key, so old entries are simply not read after a deploy.
-SCHEMA_VERSION = 1
+# 2: current_activity, agent_performance, next_actions; product status details.
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,14 +180,75 @@ class IncidentBrief:
     started_at: dt.datetime
     affects_customer: bool = False
     components: tuple[str, ...] = ()
-    source: str = "internal"
+    source: str = "internal"  # internal (support.Incident) | statuspage
+    id: str = ""  # "inc_<pk>" or "sp_<statuspage id>": stable across refreshes
 
 
 @dataclass(frozen=True, slots=True)
 class ProductStatus:
+    """The product's own open incidents merged with the Statuspage summary.
+
+    ``status`` is the worst state of anything active, in Statuspage's component
+    vocabulary (operational, degraded_performance, partial_outage,
+    major_outage, under_maintenance). ``active_incidents`` lists the incidents
+    that affect this customer first (``affects_customer``), then the others;
+    ``summary`` says in one sentence what is going on."""
+
     status: str = "operational"
     active_incidents: tuple[IncidentBrief, ...] = ()
     incidents_affecting_customer: int = 0
+    other_incidents: int = 0
+    summary: str = ""
+    statuspage_indicator: str = ""  # none | minor | major | critical | maintenance; "" = no Statuspage data
+    statuspage_description: str = ""
+    degraded_components: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentActivity:
+    """What the customer's users did in the last ``window_minutes`` minutes."""
+
+    window_minutes: int = 15
+    active_users: int = 0  # distinct contacts with an event in the window
+    events: int = 0
+    logins: int = 0
+    api_calls: int = 0
+    errors: int = 0
+    features: tuple[FeatureUsage, ...] = ()  # feature uses in the window, most used first
+    error_features: tuple[str, ...] = ()  # features the errors were reported on
+    last_event_at: dt.datetime | None = None
+    source: str = ""  # redis | database
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStat:
+    """A support agent (``Ticket.assignee``) and how the customer rated them."""
+
+    agent_id: int
+    username: str
+    name: str = ""
+    tickets_solved: int = 0
+    avg_csat: float | None = None
+    csat_responses: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPerformance:
+    """The agents who solved this customer's tickets with the best CSAT
+    (solved or closed tickets with a rating, best average first)."""
+
+    best_agents: tuple[AgentStat, ...] = ()
+    agents_rated: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NextAction:
+    """Guidance for the agent from a combination of flags (enrichment.actions)."""
+
+    code: str
+    priority: str  # high | normal
+    message: str
+    because: tuple[str, ...] = ()  # the flag codes (or facts) that triggered it
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +262,9 @@ class SourceInfo:
     stale: bool = False
     tier: str = "computed"  # l1 | l2 | computed
     latency_ms: float = 0.0
+    # The provider's data version when it was computed (e.g. the incidents
+    # version): a cached section whose version moved on is recomputed.
+    version: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +281,8 @@ SECTION_TYPES: dict[str, type] = {
     "account_health": AccountHealth,
     "company_enrichment": CompanyEnrichment,
     "product_status": ProductStatus,
+    "current_activity": CurrentActivity,
+    "agent_performance": AgentPerformance,
 }
 
 
@@ -228,6 +295,9 @@ class EnrichedContext:
     account_health: AccountHealth = AccountHealth()
     company_enrichment: CompanyEnrichment | None = None
     product_status: ProductStatus = ProductStatus()
+    current_activity: CurrentActivity = CurrentActivity()
+    agent_performance: AgentPerformance = AgentPerformance()
+    next_actions: tuple[NextAction, ...] = ()
     enriched_at: dt.datetime | None = None
     cache_hit: bool = False
     enrichment_latency_ms: float = 0.0

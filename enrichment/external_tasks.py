@@ -48,6 +48,7 @@ from typing import Any
 
 import structlog
 from celery import chain, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -158,18 +159,27 @@ def fetch_vendor_data(self, customer_pk: int, vendor: str, force: bool = False) 
     retries = self.request.retries
     max_retries = settings.EXTERNAL_MAX_RETRIES
     while True:
-        outcome = attempt_vendor_fetch(customer_pk, vendor, force=force, attempt=retries + 1)
+        try:
+            outcome = attempt_vendor_fetch(customer_pk, vendor, force=force, attempt=retries + 1)
+        except SoftTimeLimitExceeded:
+            _store_failure(customer_pk, vendor, f"task time limit ({FETCH_SOFT_TIME_LIMIT}s) reached", retries + 1)
+            return ExternalStatus.ERROR
         if not isinstance(outcome, RetryLater):
             return outcome
         if retries >= max_retries:
             _store_failure(customer_pk, vendor, f"gave up after {outcome.attempts} attempt(s): {outcome.reason}", outcome.attempts)
             return ExternalStatus.ERROR
+        if outcome.wait > settings.EXTERNAL_RETRY_MAX_SECONDS:
+            # e.g. NewsAPI's daily budget spent: a countdown that long would outlive
+            # the broker's visibility timeout; the next scheduled refresh asks again.
+            _store_failure(
+                customer_pk, vendor, f"{outcome.reason} (next try in {outcome.wait:.0f}s: left to the schedule)", outcome.attempts
+            )
+            return ExternalStatus.ERROR
         if not self.request.is_eager:
             raise self.retry(countdown=max(0.0, outcome.wait), max_retries=max_retries)
         if outcome.wait > settings.EXTERNAL_EAGER_MAX_WAIT_SECONDS:
-            _store_failure(
-                customer_pk, vendor, f"{outcome.reason} (not retried in-line: would wait {outcome.wait:.0f}s)", outcome.attempts
-            )
+            _store_failure(customer_pk, vendor, f"{outcome.reason} (not retried in-line: would wait {outcome.wait:.0f}s)", outcome.attempts)
             return ExternalStatus.ERROR
         time.sleep(max(0.0, outcome.wait))
         retries += 1

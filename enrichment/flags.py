@@ -4,31 +4,34 @@ Each rule looks at the sections and returns a :class:`Flag` or ``None``.
 Thresholds have defaults here and can be overridden one by one in
 ``settings.ENRICHMENT_FLAG_THRESHOLDS``.
 
-=======================  ======  ===========================================================
-code                     level   raised when
-=======================  ======  ===========================================================
-payment_failed           red     subscription past due, or a failed invoice in 90 days
-urgent_tickets_open      red     at least ``urgent_open_tickets`` (1) urgent tickets open
-login_drop               red     logins in 30 days below ``login_drop_ratio`` (0.5) of the
-                                 previous 30 days, with at least ``login_drop_min_prev`` (10)
-renewal_at_risk          red     renewal within ``renewal_window_days`` (30) and health score
-                                 under ``renewal_poor_health`` (60)
-low_csat                 red     average CSAT <= ``csat_critical`` (2.5) over at least
-                         yellow  ``csat_min_responses`` (2) ratings; yellow below ``csat_low`` (3.5)
-trial_ending             yellow  trialing and the trial ends within ``trial_ending_days`` (7)
-seats_underused          yellow  under ``seats_underused_ratio`` (0.4) of seats in use, 5+ seats
-inactive                 yellow  no login for ``inactive_days`` (14) days (customers older than that)
-high_engagement          green   at least ``high_engagement_logins`` (40) logins in 30 days, no drop
-seats_nearly_full        green   at least ``seats_nearly_full_ratio`` (0.9) of seats in use
-high_csat                green   average CSAT >= ``csat_high`` (4.5) over ``csat_high_min_responses`` (5)
-=======================  ======  ===========================================================
+=============================  ======  ===========================================================
+code                           level   raised when
+=============================  ======  ===========================================================
+incident_affecting_customer    red     an active product incident (impact minor or worse) touches the
+                                       customer: its plan, region and features used in 30 days
+                                       (empty lists match everyone; see enrichment/product_status.py)
+payment_failed                 red     subscription past due, or a failed invoice in 90 days
+urgent_tickets_open            red     at least ``urgent_open_tickets`` (1) urgent tickets open
+login_drop                     red     logins in 30 days below ``login_drop_ratio`` (0.5) of the
+                                       previous 30 days, with at least ``login_drop_min_prev`` (10)
+renewal_at_risk                red     renewal within ``renewal_window_days`` (30) and health score
+                                       under ``renewal_poor_health`` (60)
+low_csat                       red     average CSAT <= ``csat_critical`` (2.5) over at least
+                               yellow  ``csat_min_responses`` (2) ratings; yellow below ``csat_low`` (3.5)
+trial_ending                   yellow  trialing and the trial ends within ``trial_ending_days`` (7)
+seats_underused                yellow  under ``seats_underused_ratio`` (0.4) of seats in use, 5+ seats
+inactive                       yellow  no login for ``inactive_days`` (14) days (customers older than that)
+high_engagement                green   at least ``high_engagement_logins`` (40) logins in 30 days, no drop
+seats_nearly_full              green   at least ``seats_nearly_full_ratio`` (0.9) of seats in use
+high_csat                      green   average CSAT >= ``csat_high`` (4.5) over ``csat_high_min_responses`` (5)
+=============================  ======  ===========================================================
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
@@ -36,6 +39,7 @@ from enrichment.context import (
     CustomerIntelligence,
     EngagementMetrics,
     Flag,
+    ProductStatus,
     SubscriptionDetails,
     SupportHistory,
 )
@@ -71,6 +75,7 @@ class FlagInput:
     health_score: int
     today: dt.date
     t: dict[str, float]
+    product_status: ProductStatus = field(default_factory=ProductStatus)
 
 
 Rule = Callable[[FlagInput], Flag | None]
@@ -101,8 +106,9 @@ def evaluate_flags(
     subscription: SubscriptionDetails,
     health_score: int,
     today: dt.date,
+    product_status: ProductStatus | None = None,
 ) -> tuple[Flag, ...]:
-    data = FlagInput(intel, engagement, support, subscription, health_score, today, thresholds())
+    data = FlagInput(intel, engagement, support, subscription, health_score, today, thresholds(), product_status or ProductStatus())
     flags = [flag for rule in RULES.values() if (flag := rule(data)) is not None]
     return tuple(sorted(flags, key=lambda f: LEVEL_ORDER[f.level]))
 
@@ -112,6 +118,26 @@ def _plural(n: int, word: str) -> str:
 
 
 # --- red and yellow --------------------------------------------------------------
+
+
+@flag_rule("incident_affecting_customer")
+def incident_affecting_customer(d: FlagInput) -> Flag | None:
+    from enrichment.product_status import FLAG_IMPACTS
+
+    hits = [i for i in d.product_status.active_incidents if i.affects_customer and i.impact in FLAG_IMPACTS]
+    if not hits:
+        return None
+    first = hits[0]
+    more = f" (+{len(hits) - 1} more)" if len(hits) > 1 else ""
+    return Flag(
+        "incident_affecting_customer",
+        "red",
+        f"Active incident affecting this customer: {first.title} ({first.impact}){more}",
+        {
+            "count": len(hits),
+            "incidents": [{"id": i.id, "title": i.title, "impact": i.impact, "status": i.status, "source": i.source} for i in hits[:3]],
+        },
+    )
 
 
 @flag_rule("payment_failed")

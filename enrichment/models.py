@@ -53,6 +53,9 @@ class CustomerHealth(models.Model):
     mrr = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     renewal_date = models.DateField(null=True, blank=True)
     computed_at = models.DateTimeField()
+    # Hash of the context's substance (enrichment.snapshots): a new
+    # ContextSnapshot is written only when it changes, without reading first.
+    content_hash = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
         verbose_name_plural = "customer health"
@@ -135,3 +138,23 @@ class ExternalRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.vendor}: {self.status}"
+
+
+class ContextSnapshot(models.Model):
+    """The substance of a customer's context at a moment (health, churn risk,
+    flags, plan, seats, renewal, open tickets, latest tickets, incidents),
+    written by the context service only when it differs from the previous one
+    (``content_hash``). The changes API and the admin's timeline read these."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="context_snapshots")
+    created_at = models.DateTimeField()
+    content_hash = models.CharField(max_length=40)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["customer", "created_at"]
+        indexes = [models.Index(fields=["customer", "created_at"], name="context_snapshot_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} @ {self.created_at:%Y-%m-%d %H:%M}: {self.data.get('score')}"

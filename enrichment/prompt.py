@@ -15,6 +15,13 @@ first, until the block fits, and a last line says what was left out. The order
 details, most-used features, subscription, support history, recent activity,
 warnings, profile details (industry, customer since). Never dropped: the
 header lines (company, plan, MRR, health, churn risk) and the critical issues.
+
+Two parts exist only sometimes and have their place in that order too
+(:data:`FULL_DROP_ORDER`): **Suggested actions:** (after the flags, when a rule
+of :mod:`enrichment.actions` fires; dropped right after the opportunities) and
+**Changes since last contact:** (last, only when ``changes`` is given; dropped
+right after the most-used features). A healthy account with no action and no
+``changes`` renders exactly the seed's layout.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from enrichment.context import EnrichedContext
+    from enrichment.snapshots import ContextChanges
 
 OPEN_TAG = "<customer_context>"
 CLOSE_TAG = "</customer_context>"
@@ -46,6 +54,24 @@ DROP_ORDER = (
     "warnings",
     "profile",
 )
+# With the optional parts: where "suggested_actions" and "changes" are dropped.
+OPTIONAL_PARTS = ("suggested_actions", "changes")
+FULL_DROP_ORDER = (
+    "company_enrichment",
+    "opportunities",
+    "suggested_actions",
+    "product_status",
+    "features",
+    "changes",
+    "subscription",
+    "support",
+    "activity",
+    "warnings",
+    "profile",
+)
+assert tuple(p for p in FULL_DROP_ORDER if p not in OPTIONAL_PARTS) == DROP_ORDER
+MAX_ACTIONS = 4
+MAX_CHANGE_LINES = 8
 
 _STRIP_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 _SPACES = re.compile(r"\s+")
@@ -94,7 +120,7 @@ class _Part:
     droppable: bool = True
 
 
-def _parts(ctx: EnrichedContext, hide: frozenset[str], today: dt.date) -> list[_Part]:
+def _parts(ctx: EnrichedContext, hide: frozenset[str], today: dt.date, changes: ContextChanges | None = None) -> list[_Part]:
     intel = ctx.customer_intelligence
     health = ctx.account_health
     eng = ctx.engagement_metrics
@@ -172,6 +198,27 @@ def _parts(ctx: EnrichedContext, hide: frozenset[str], today: dt.date) -> list[_
             return []
         return ["", title, *(f"- {safe_text(m, limit=200)}" for m in messages)]
 
+    actions: list[str] = []
+    if ctx.next_actions:
+        actions = ["", "Suggested actions:", *(f"- {safe_text(a.message, limit=240)}" for a in ctx.next_actions[:MAX_ACTIONS])]
+
+    changed: list[str] = []
+    if changes is not None:
+        if changes.since_last_contact:
+            when = changes.last_contact_at
+            title = f"Changes since last contact ({when:%Y-%m-%d %H:%M}):" if when else "Changes since last contact:"
+        else:
+            title = f"Changes since {changes.since:%Y-%m-%d %H:%M}:" if changes.since else "Changes:"
+        lines = changes.lines() if (changes.baseline is not None or changes.new_tickets) else []
+        if "churn_risk" in hide:
+            lines = [line for line in lines if not line.startswith("Churn risk")]
+        body = [f"- {safe_text(line, limit=200)}" for line in lines[:MAX_CHANGE_LINES]]
+        if len(lines) > MAX_CHANGE_LINES:
+            body.append(f"- and {len(lines) - MAX_CHANGE_LINES} more")
+        if not body:
+            body = ["- No previous contact on record" if changes.since is None else "- Nothing changed in substance"]
+        changed = ["", title, *body]
+
     return [
         _Part("header", header, droppable=False),
         _Part("profile", profile),
@@ -186,6 +233,8 @@ def _parts(ctx: EnrichedContext, hide: frozenset[str], today: dt.date) -> list[_
         _Part("critical", flag_block("🚨 CRITICAL ISSUES:", health.red_flags), droppable=False),
         _Part("warnings", flag_block("⚠️ WARNINGS:", health.yellow_flags)),
         _Part("opportunities", flag_block("✅ OPPORTUNITIES:", health.green_flags)),
+        _Part("suggested_actions", actions),
+        _Part("changes", changed),
     ]
 
 
@@ -208,17 +257,20 @@ def render_prompt(
     max_chars: int | None = None,
     hide: frozenset[str] = frozenset(),
     today: dt.date | None = None,
+    changes: ContextChanges | None = None,
 ) -> str:
     """Render the block. ``hide`` removes fields a restricted audience must not
-    see (``mrr``/``revenue``, ``churn_risk``); ``max_chars`` applies the budget."""
+    see (``mrr``/``revenue``, ``churn_risk``); ``max_chars`` applies the budget;
+    ``changes`` (from :func:`enrichment.snapshots.context_changes`) adds the
+    "Changes since last contact:" part."""
     today = today or (ctx.enriched_at.date() if ctx.enriched_at else dt.date.today())
-    parts = _parts(ctx, hide, today)
+    parts = _parts(ctx, hide, today, changes)
     text = _join(parts, [])
     if max_chars is None or len(text) <= max_chars:
         return text
     present = {p.name for p in parts if p.lines and p.droppable}
     dropped: list[str] = []
-    for name in DROP_ORDER:
+    for name in FULL_DROP_ORDER:
         if name not in present:
             continue
         dropped.append(name)

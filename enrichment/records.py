@@ -1,4 +1,5 @@
-"""Writes of computed health: the denormalised latest row and the daily history."""
+"""Writes of computed health: the denormalised latest row, the context
+snapshots (when the substance changed) and the daily history."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import psycopg
 from django.db import connection, transaction
 
 from enrichment.context import EnrichedContext
-from enrichment.models import CustomerHealth, HealthDaily
+from enrichment.models import ContextSnapshot, CustomerHealth, HealthDaily
+from enrichment.snapshots import compact_json, content_hash, snapshot_data
 
 _HEALTH_FIELDS = [
     "health_score",
@@ -26,7 +28,7 @@ _HEALTH_FIELDS = [
 ]
 
 
-def _health_row(customer_pk: int, context: EnrichedContext) -> CustomerHealth:
+def _health_row(customer_pk: int, context: EnrichedContext, digest: str = "") -> CustomerHealth:
     health = context.account_health
     sub = context.subscription_details
     return CustomerHealth(
@@ -43,42 +45,64 @@ def _health_row(customer_pk: int, context: EnrichedContext) -> CustomerHealth:
         mrr=context.customer_intelligence.mrr,
         renewal_date=sub.renewal_date,
         computed_at=context.enriched_at,
+        content_hash=digest,
     )
 
 
 def customer_health_upsert(*, rows: list[tuple[int, EnrichedContext]]) -> None:
-    """Store the latest health of each (customer pk, context) in one statement.
+    """Store the latest health of each (customer pk, context), and a
+    :class:`ContextSnapshot` for each context whose substance changed
+    (see :mod:`enrichment.snapshots`), in one statement.
 
-    On PostgreSQL outside a transaction the rows are written in one round trip
-    with ``synchronous_commit`` off for that statement only (no wait for the WAL
-    flush). These rows are derived data that the next computation rewrites, so
-    losing the last few hundred milliseconds of them in a database crash is
-    harmless. Elsewhere (SQLite, or inside a transaction) it is a plain
-    ``bulk_create(update_conflicts=True)``.
+    On PostgreSQL it is one round trip: a data-modifying CTE upserts the
+    health rows while the outer ``INSERT ... SELECT ... WHERE NOT EXISTS``
+    compares each new ``content_hash`` with the row's previous one (every part
+    of the statement sees the table as it was before it). Outside a
+    transaction ``synchronous_commit`` is off for that statement only (no wait
+    for the WAL flush): these rows are derived data that the next computation
+    rewrites, so losing the last few hundred milliseconds of them in a
+    database crash is harmless. Elsewhere (SQLite) it is a read of the
+    previous hashes, a ``bulk_create(update_conflicts=True)`` and a
+    ``bulk_create`` of the snapshots.
     """
     if not rows:
         return
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        for start in range(0, len(rows), 1000):
-            _upsert_async_commit(rows[start : start + 1000])
+    prepared = []
+    for pk, context in rows:
+        data = snapshot_data(context)
+        prepared.append((pk, context, data, content_hash(data)))
+    if connection.vendor == "postgresql":
+        for start in range(0, len(prepared), 1000):
+            _upsert_one_statement(prepared[start : start + 1000], async_commit=not connection.in_atomic_block)
         return
-    CustomerHealth.objects.bulk_create(
-        [_health_row(pk, context) for pk, context in rows],
-        update_conflicts=True,
-        unique_fields=["customer"],
-        update_fields=_HEALTH_FIELDS,
-        batch_size=1000,
-    )
+    with transaction.atomic():
+        previous = dict(CustomerHealth.objects.filter(customer_id__in=[p[0] for p in prepared]).values_list("customer_id", "content_hash"))
+        CustomerHealth.objects.bulk_create(
+            [_health_row(pk, context, digest) for pk, context, _data, digest in prepared],
+            update_conflicts=True,
+            unique_fields=["customer"],
+            update_fields=[*_HEALTH_FIELDS, "content_hash"],
+            batch_size=1000,
+        )
+        ContextSnapshot.objects.bulk_create(
+            [
+                ContextSnapshot(customer_id=pk, created_at=context.enriched_at, content_hash=digest, data=data)
+                for pk, context, data, digest in prepared
+                if previous.get(pk) != digest
+            ],
+            batch_size=1000,
+        )
 
 
-def _upsert_async_commit(rows: list[tuple[int, EnrichedContext]]) -> None:
+def _upsert_one_statement(rows: list[tuple[int, EnrichedContext, dict, str]], *, async_commit: bool) -> None:
     meta = CustomerHealth._meta
-    fields = ["customer_id", *_HEALTH_FIELDS]
+    fields = ["customer_id", *_HEALTH_FIELDS, "content_hash"]
     quote = connection.ops.quote_name
     columns = [quote(meta.get_field(f).column) for f in fields]
     codes_field = meta.get_field("flag_codes")
     values: list = []
-    for pk, context in rows:
+    snapshots: list = []
+    for pk, context, data, digest in rows:
         health = context.account_health
         values += [
             pk,
@@ -94,13 +118,23 @@ def _upsert_async_commit(rows: list[tuple[int, EnrichedContext]]) -> None:
             context.customer_intelligence.mrr,
             context.subscription_details.renewal_date,
             context.enriched_at,
+            digest,
         ]
+        snapshots += [pk, context.enriched_at, digest, compact_json(data)]
+    health_table = quote(meta.db_table)
+    snap = ContextSnapshot._meta
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    snap_row = "(%s::bigint, %s::timestamptz, %s::varchar, %s::jsonb)"
     sql = (
-        "SET LOCAL synchronous_commit TO OFF; "
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) VALUES {', '.join([row_sql] * len(rows))} "
+        ("SET LOCAL synchronous_commit TO OFF; " if async_commit else "")
+        + f"WITH upserted AS (INSERT INTO {health_table} ({', '.join(columns)}) VALUES {', '.join([row_sql] * len(rows))} "
         f"ON CONFLICT ({quote('customer_id')}) DO UPDATE SET "
         + ", ".join(f"{column} = EXCLUDED.{column}" for column in columns[1:])
+        + f") INSERT INTO {quote(snap.db_table)} ({quote('customer_id')}, {quote('created_at')}, {quote('content_hash')}, {quote('data')}) "
+        f"SELECT v.customer_id, v.created_at, v.content_hash, v.data FROM (VALUES {', '.join([snap_row] * len(rows))}) "
+        "AS v (customer_id, created_at, content_hash, data) "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {health_table} h WHERE h.{quote('customer_id')} = v.customer_id "
+        f"AND h.{quote('content_hash')} = v.content_hash)"
     )
     # Two statements in one round trip need client-side binding, whatever the
     # connection's own cursors use (server-side binding for prepared statements).
@@ -108,7 +142,7 @@ def _upsert_async_commit(rows: list[tuple[int, EnrichedContext]]) -> None:
     raw = psycopg.ClientCursor(connection.connection)
     cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
     with cursor:
-        cursor.execute(sql, values)
+        cursor.execute(sql, values + snapshots)
 
 
 @transaction.atomic

@@ -6,8 +6,9 @@ customer) never sees revenue or churn risk, nor the health score's breakdown:
 * JSON: every key in :data:`HIDDEN_KEYS` is removed wherever it occurs in the
   context (``customer_intelligence.mrr``, ``subscription_details.mrr``,
   ``churn_risk`` / ``churn_risk_level`` in ``customer_intelligence`` and
-  ``account_health``, top-level ``health_breakdown``, and the same names inside
-  flag evidence), and from the summary (``churn_risk``, ``churn_risk_level``);
+  ``account_health``, top-level ``health_breakdown``, ``agent_performance``
+  (support agents' names and ratings), and the same names inside flag
+  evidence), and from the summary (``churn_risk``, ``churn_risk_level``);
 * prompt: the block is rendered with :data:`PROMPT_HIDE`, so it has no
   ``MRR:`` and no ``Churn Risk:`` line.
 """
@@ -22,7 +23,10 @@ from enrichment.models import TokenScope
 PROMPT_HIDE: frozenset[str] = frozenset({"mrr", "revenue", "churn_risk", "health_breakdown"})
 
 # JSON keys removed for the customer-facing scope, wherever they occur.
-HIDDEN_KEYS: frozenset[str] = frozenset({"mrr", "revenue", "arr", "churn_risk", "churn_risk_level", "health_breakdown", "breakdown"})
+# ``agent_performance``: support agents' names and ratings are internal.
+HIDDEN_KEYS: frozenset[str] = frozenset(
+    {"mrr", "revenue", "arr", "churn_risk", "churn_risk_level", "health_breakdown", "breakdown", "agent_performance"}
+)
 
 
 def is_restricted(scope: str) -> bool:

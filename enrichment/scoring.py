@@ -179,6 +179,7 @@ def assess(sections: Mapping[str, Any], *, today: dt.date) -> AccountHealth:
         subscription=sub,
         health_score=health,
         today=today,
+        product_status=sections.get("product_status"),
     )
     return AccountHealth(
         health_score=health,

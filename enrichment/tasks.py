@@ -13,6 +13,7 @@ from celery import shared_task
 # importing them here lets Celery's autodiscovery (which imports
 # ``<app>.tasks``) register them.
 from enrichment.external_tasks import fetch_external_enrichment, fetch_vendor_data  # noqa: F401
+from enrichment.realtime_tasks import fetch_product_status, prune_context_snapshots  # noqa: F401
 from enrichment.refresh import contexts_refresh
 from enrichment.scheduled_tasks import (  # noqa: F401
     refresh_active_contexts,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -12,7 +13,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from config.db import CompiledQuery
-from support.models import OPEN_TICKET_STATUSES, Incident, IncidentStatus, Ticket, TicketPriority
+from support.models import OPEN_TICKET_STATUSES, Incident, IncidentStatus, Ticket, TicketPriority, TicketStatus
 
 _STATS_FIELDS = (
     "customer_id",
@@ -101,3 +102,112 @@ def incidents_active() -> list[dict[str, Any]]:
         .order_by("-started_at")
         .values("title", "impact", "status", "components", "affected_plans", "affected_regions", "started_at")[:50]
     )
+
+
+_INCIDENT_FIELDS = ("id", "title", "impact", "status", "components", "affected_plans", "affected_regions", "started_at")
+OPEN_INCIDENT_STATUSES = (IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING)
+
+
+_OPEN_INCIDENTS = CompiledQuery(
+    lambda until: Incident.objects.filter(status__in=OPEN_INCIDENT_STATUSES, started_at__lte=until)
+    .order_by("-started_at", "-id")
+    .values_list(*_INCIDENT_FIELDS)[:100],
+    until=dt.datetime(9999, 12, 30, 23, 59, 1, tzinfo=dt.UTC),
+)
+_JSON_FIELDS = ("components", "affected_plans", "affected_regions")
+
+
+def incidents_open(*, until: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Incidents not resolved yet that started by ``until`` (default: also
+    those whose start is still ahead), newest first, at most 100: one index
+    range on ``(status, started_at)``, compiled once per process."""
+    rows = []
+    for row in _OPEN_INCIDENTS.rows(until=until or dt.datetime(9999, 12, 31, tzinfo=dt.UTC)):
+        item = dict(zip(_INCIDENT_FIELDS, row, strict=True))
+        for name in _JSON_FIELDS:  # raw rows carry jsonb as text; the ORM path decodes it already
+            if isinstance(item[name], str):
+                item[name] = json.loads(item[name])
+        rows.append(item)
+    return rows
+
+
+_SOLVED = (TicketStatus.SOLVED, TicketStatus.CLOSED)
+_AGENT_FIELDS = (
+    "customer_id",
+    "assignee_id",
+    "assignee__username",
+    "assignee__first_name",
+    "assignee__last_name",
+    "solved",
+    "csat_sum",
+    "csat_n",
+)
+
+
+def _agents_rated(customers: Q) -> QuerySet:
+    return (
+        Ticket.objects.filter(customers, assignee__isnull=False, status__in=_SOLVED, csat__isnull=False)
+        .values("customer_id", "assignee_id", "assignee__username", "assignee__first_name", "assignee__last_name")
+        .annotate(solved=Count("pk"), csat_sum=Sum("csat"), csat_n=Count("csat"))
+        .order_by()
+        .values_list(*_AGENT_FIELDS)
+    )
+
+
+_AGENTS_ONE = CompiledQuery(lambda pk: _agents_rated(Q(customer_id=pk)), pk=_SENTINEL_PK)
+
+
+def ticket_agents_rated(*, customer_pks: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Per customer, each agent (assignee) who solved rated tickets of theirs:
+    solved count, CSAT sum and count. One grouped query over the customers'
+    tickets (the ``(customer, created_at)`` index), whatever their number."""
+    rows = _AGENTS_ONE.rows(pk=customer_pks[0]) if len(customer_pks) == 1 else _agents_rated(Q(customer_id__in=list(customer_pks)))
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        grouped[row[0]].append(dict(zip(_AGENT_FIELDS, row, strict=True)))
+    return grouped
+
+
+def agent_workload(*, agent_pk: int, since: dt.datetime, customer_pk: int | None = None) -> dict[str, Any]:
+    """One agent's load and quality: open tickets assigned now; tickets created
+    since ``since`` (count, solved, CSAT of those rated, first response times);
+    and, with ``customer_pk``, their tickets with that customer. Two queries on
+    the ``(assignee, created_at)`` index."""
+    is_open = Q(status__in=OPEN_TICKET_STATUSES)
+    recent = Q(created_at__gte=since)
+    with_customer = Q(customer_id=customer_pk if customer_pk is not None else -1)
+    totals = Ticket.objects.filter(assignee_id=agent_pk).aggregate(
+        open=Count("pk", filter=is_open),
+        tickets_recent=Count("pk", filter=recent),
+        solved_recent=Count("pk", filter=recent & Q(status__in=_SOLVED)),
+        csat_sum_recent=Sum("csat", filter=recent),
+        csat_n_recent=Count("csat", filter=recent),
+        customer_tickets=Count("pk", filter=with_customer),
+        customer_csat_sum=Sum("csat", filter=with_customer),
+        customer_csat_n=Count("csat", filter=with_customer),
+    )
+    responses = list(
+        Ticket.objects.filter(assignee_id=agent_pk, created_at__gte=since, first_response_at__isnull=False)
+        .annotate(wait=F("first_response_at") - F("created_at"))
+        .values_list("wait", flat=True)[:10_000]
+    )
+    totals["first_responses_recent"] = sorted(w.total_seconds() for w in responses)
+    return totals
+
+
+def tickets_created_since(*, customer_pk: int, since: dt.datetime, limit: int = 20) -> list[dict[str, Any]]:
+    """The customer's tickets created after ``since``, newest first (the
+    ``(customer, created_at)`` index)."""
+    return list(
+        Ticket.objects.filter(customer_id=customer_pk, created_at__gt=since)
+        .order_by("-created_at", "-id")
+        .values("id", "subject", "status", "priority", "created_at")[:limit]
+    )
+
+
+def ticket_previous_contact_at(*, customer_pk: int) -> dt.datetime | None:
+    """When the customer last got in touch before their newest ticket: the
+    second newest ticket's creation (the newest is usually the conversation
+    being answered). ``None`` with fewer than two tickets."""
+    rows = list(Ticket.objects.filter(customer_id=customer_pk).order_by("-created_at", "-id").values_list("created_at", flat=True)[:2])
+    return rows[1] if len(rows) == 2 else None

@@ -149,7 +149,35 @@ ENRICHMENT_PROVIDERS = [
     # Reads what the Celery tasks stored from Clearbit/Crunchbase/NewsAPI (one
     # query); off when no vendor key is set. See "Background jobs and external data".
     "enrichment.providers.external.CompanyEnrichmentProvider",
+    # Real time (see README, "Real-time context and changes").
+    "enrichment.providers.realtime.ProductStatusProvider",
+    "enrichment.providers.realtime.CurrentActivityProvider",
+    "enrichment.providers.realtime.AgentPerformanceProvider",
 ]
+
+# --- Real-time context ---------------------------------------------------------
+# Atlassian Statuspage of the product (e.g. https://status.example.com): its
+# summary.json is fetched every PRODUCT_STATUS_REFRESH_SECONDS by Celery beat
+# and merged with our own incidents. Unset: our incidents only.
+STATUSPAGE_URL = env_str("STATUSPAGE_URL")
+STATUSPAGE_TIMEOUT_SECONDS = env_float("STATUSPAGE_TIMEOUT_SECONDS", 5.0)
+# A stored summary older than this is no longer shown (Statuspage unreachable).
+STATUSPAGE_STALE_SECONDS = env_int("STATUSPAGE_STALE_SECONDS", 600)
+# How often beat republishes the incident state (and fetches Statuspage).
+PRODUCT_STATUS_REFRESH_SECONDS = env_int("PRODUCT_STATUS_REFRESH_SECONDS", 30)
+# How long a process keeps the published incident state before asking Redis again.
+PRODUCT_STATUS_MEMO_SECONDS = env_float("PRODUCT_STATUS_MEMO_SECONDS", 5.0)
+# The "current activity" window and the most events kept per customer for it.
+CURRENT_ACTIVITY_WINDOW_MINUTES = env_int("CURRENT_ACTIVITY_WINDOW_MINUTES", 15)
+CURRENT_ACTIVITY_MAX_EVENTS = env_int("CURRENT_ACTIVITY_MAX_EVENTS", 1000)
+# The per-agent view of the API's ?agent= parameter looks back this many days.
+AGENT_PERFORMANCE_DAYS = env_int("AGENT_PERFORMANCE_DAYS", 7)
+# Context snapshots older than this are pruned daily (0 keeps them forever).
+CONTEXT_SNAPSHOT_RETENTION_DAYS = env_int("CONTEXT_SNAPSHOT_RETENTION_DAYS", 365)
+# /metrics (Prometheus): allowed with "Authorization: Bearer $METRICS_TOKEN", or
+# from 127.0.0.1 directly (no X-Forwarded-For) unless METRICS_ALLOW_LOCALHOST=false.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOW_LOCALHOST = env_bool("METRICS_ALLOW_LOCALHOST", True)
 
 # The product's feature catalogue: feature adoption is the share of these used
 # in the last 30 days.
@@ -236,6 +264,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
     "unacked_restore_throttle": 1,
 }
+# Prefix for every broker key, so several deployments (or test runs) can share
+# one Redis database without taking each other's messages.
+if env_str("CELERY_BROKER_KEY_PREFIX"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEY_PREFIX")
 CELERY_TASK_ROUTES = {
     "enrichment.fetch_*": {"queue": "external"},  # third-party HTTP calls
     "enrichment.refresh_*": {"queue": "refresh"},  # context recomputation
@@ -259,6 +291,16 @@ CELERY_BEAT_SCHEDULE = {
     "snapshot-health-daily": {
         "task": "enrichment.snapshot_health_daily",
         "schedule": crontab(hour=23, minute=50),
+    },
+    # Publishes the incident state (and fetches Statuspage when STATUSPAGE_URL is set).
+    "fetch-product-status": {
+        "task": "enrichment.fetch_product_status",
+        "schedule": PRODUCT_STATUS_REFRESH_SECONDS,
+        "options": {"expires": PRODUCT_STATUS_REFRESH_SECONDS},
+    },
+    "prune-context-snapshots": {
+        "task": "enrichment.prune_context_snapshots",
+        "schedule": crontab(hour=3, minute=40),
     },
 }
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -64,7 +64,26 @@ class PromptQuerySerializer(RefreshQuerySerializer):
     )
 
 
+class PromptViewQuerySerializer(PromptQuerySerializer):
+    include_changes = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "true: add a 'Changes since last contact:' part (health and churn deltas, flags raised and cleared, "
+            "plan/seat/renewal changes, new tickets and incidents since the customer's previous ticket)."
+        ),
+    )
+
+
+AGENT_HELP = (
+    "The support agent asking: a user id or username. Adds that agent's own figures (open tickets, median first "
+    "response and CSAT over the last AGENT_PERFORMANCE_DAYS days, their tickets with this customer) under "
+    "`agent_performance.agent`. Needs the `full` scope; an unknown or inactive agent is 400."
+)
+
+
 class ContextQuerySerializer(PromptQuerySerializer):
+    agent = serializers.CharField(required=False, max_length=150, validators=[_no_control_chars], help_text=AGENT_HELP)
     sections = serializers.CharField(
         required=False,
         max_length=500,
@@ -92,6 +111,43 @@ class LookupQuerySerializer(ContextQuerySerializer):
         given = [key for key in ("email", "domain") if attrs.get(key)]
         if len(given) != 1:
             raise serializers.ValidationError("give exactly one of the query parameters 'email' or 'domain'")
+        return attrs
+
+
+class ChangesQuerySerializer(RefreshQuerySerializer):
+    since = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="ISO 8601 date-time with a time zone (e.g. 2025-11-13T14:32:00Z), or a date (midnight UTC).",
+    )
+    since_last_contact = serializers.BooleanField(
+        required=False, default=False, help_text="true: since the customer's previous ticket (the one before the newest)."
+    )
+
+    def validate_since(self, value: str) -> dt.datetime:
+        value = value.strip()
+        try:
+            day = parse_date(value) if len(value) == 10 else None
+            parsed = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC) if day else parse_datetime(value)
+        except (ValueError, OverflowError):
+            parsed = None
+        if parsed is None:
+            raise serializers.ValidationError("not an ISO 8601 date or date-time")
+        if timezone.is_naive(parsed):
+            raise serializers.ValidationError("needs a time zone (e.g. 'Z' or '+02:00')")
+        try:
+            parsed = parsed.astimezone(dt.UTC)
+        except (ValueError, OverflowError) as exc:
+            raise serializers.ValidationError("is out of range") from exc
+        if parsed < EVENT_OLDEST:
+            raise serializers.ValidationError(f"is before {EVENT_OLDEST.date().isoformat()}")
+        if parsed > timezone.now() + EVENT_FUTURE_TOLERANCE:
+            raise serializers.ValidationError("is in the future")
+        return parsed
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if bool(attrs.get("since")) == bool(attrs.get("since_last_contact")):
+            raise serializers.ValidationError("give exactly one of 'since' or 'since_last_contact=true'")
         return attrs
 
 
@@ -279,6 +335,30 @@ def _section(cls: type, **kwargs: Any) -> serializers.Serializer:
     return dataclass_serializer(cls, **kwargs)(required=False)
 
 
+class AgentWorkloadSerializer(serializers.Serializer):
+    """One support agent's own figures (``?agent=``), over ``window_days`` days."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+    window_days = serializers.IntegerField()
+    open_tickets = serializers.IntegerField(help_text="Open or pending tickets assigned to them now.")
+    tickets = serializers.IntegerField(help_text="Tickets assigned to them created in the window.")
+    solved = serializers.IntegerField()
+    median_first_response_hours = serializers.FloatField(allow_null=True)
+    avg_csat = serializers.FloatField(allow_null=True)
+    csat_responses = serializers.IntegerField()
+    customer_tickets = serializers.IntegerField(help_text="Their tickets with this customer, ever.")
+    customer_avg_csat = serializers.FloatField(allow_null=True)
+
+
+AgentPerformanceSerializer = type(
+    "AgentPerformanceSerializer",
+    (dataclass_serializer(ctx.AgentPerformance),),
+    {"agent": AgentWorkloadSerializer(required=False), "__doc__": (ctx.AgentPerformance.__doc__ or "").strip()},
+)
+
+
 class ContextSerializer(serializers.Serializer):
     """The enriched context: the seed's sections and fields, plus
     ``health_breakdown``, ``flags``, ``sources`` and ``degraded``, plus the
@@ -294,6 +374,13 @@ class ContextSerializer(serializers.Serializer):
     account_health = _section(ctx.AccountHealth, exclude=frozenset({"breakdown", "flags"}))
     company_enrichment = dataclass_serializer(ctx.CompanyEnrichment)(required=False, allow_null=True)
     product_status = _section(ctx.ProductStatus)
+    current_activity = _section(ctx.CurrentActivity)
+    agent_performance = AgentPerformanceSerializer(
+        required=False, help_text="Absent for a `customer_facing` token. `agent` only with the `agent` parameter."
+    )
+    next_actions = serializers.ListField(
+        child=dataclass_serializer(ctx.NextAction)(), required=False, help_text="Suggested actions (stable codes), high priority first."
+    )
     health_breakdown = serializers.ListField(child=dataclass_serializer(ctx.HealthFactor)(), required=False)
     flags = serializers.ListField(child=dataclass_serializer(ctx.Flag)(), required=False)
     enriched_at = serializers.DateTimeField(allow_null=True)
@@ -365,3 +452,79 @@ class HealthSerializer(serializers.Serializer):
 
 def throttle_rate_description() -> str:
     return str(getattr(settings, "API_THROTTLE_RATE", "") or "off")
+
+
+# "from" is a Python keyword: these two are built with type().
+ChangeDeltaSerializer = type(
+    "ChangeDeltaSerializer",
+    (serializers.Serializer,),
+    {
+        "from": serializers.FloatField(allow_null=True),
+        "to": serializers.FloatField(allow_null=True),
+        "delta": serializers.FloatField(),
+        "__doc__": "A value then and now.",
+    },
+)
+AccountChangeSerializer = type(
+    "AccountChangeSerializer",
+    (serializers.Serializer,),
+    {
+        "field": serializers.ChoiceField(choices=["plan", "subscription_status", "renewal_date", "seats_purchased", "seats_used"]),
+        "from": serializers.JSONField(allow_null=True),
+        "to": serializers.JSONField(allow_null=True),
+        "__doc__": "A plan, subscription status, renewal date or seat count that changed.",
+    },
+)
+
+
+class _FlagChangeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    level = serializers.ChoiceField(choices=["red", "yellow", "green"])
+
+
+class FlagRaisedSerializer(_FlagChangeSerializer):
+    message = serializers.CharField(help_text="The flag's current message.")
+
+
+class IncidentRefSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+
+
+class NewTicketSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject = serializers.CharField()
+    status = serializers.CharField()
+    priority = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField(allow_null=True)
+    health_score = serializers.IntegerField(allow_null=True)
+    health_label = serializers.CharField(allow_null=True)
+    changes = serializers.ListField(child=serializers.CharField())
+
+
+class ChangesSerializer(serializers.Serializer):
+    """What changed for a customer since a moment or since their previous
+    ticket. ``health_score`` and ``churn_risk`` are null when no snapshot
+    exists yet; ``churn_risk`` is absent for a ``customer_facing`` token."""
+
+    customer_id = serializers.CharField()
+    since = serializers.DateTimeField(allow_null=True, help_text="The moment compared with (null: no previous contact).")
+    since_last_contact = serializers.BooleanField()
+    last_contact_at = serializers.DateTimeField(allow_null=True, help_text="The previous ticket's creation (since_last_contact).")
+    baseline_at = serializers.DateTimeField(allow_null=True, help_text="When the snapshot compared with was taken.")
+    current_at = serializers.DateTimeField(allow_null=True)
+    changed = serializers.BooleanField()
+    health_score = ChangeDeltaSerializer(allow_null=True)
+    churn_risk = ChangeDeltaSerializer(allow_null=True, required=False)
+    flags_raised = FlagRaisedSerializer(many=True)
+    flags_cleared = _FlagChangeSerializer(many=True)
+    account_changes = AccountChangeSerializer(many=True)
+    new_tickets = NewTicketSerializer(many=True)
+    new_incidents = IncidentRefSerializer(many=True)
+    resolved_incidents = IncidentRefSerializer(many=True)
+    timeline = TimelineEntrySerializer(many=True, help_text="The snapshots in between, oldest first, with what each changed.")
+    summary = serializers.ListField(child=serializers.CharField(), help_text="One line per change, as in the prompt.")

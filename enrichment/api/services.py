@@ -3,6 +3,7 @@ redacted for a token's scope, plus the batch, ingestion and health checks."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable, Sequence
@@ -12,16 +13,21 @@ import structlog
 from django.core.cache import caches
 from django.db import DatabaseError, connections
 
+from customers.selectors import customer_ref_get
 from customers.services import EventInput, IngestResult, engagement_events_ingest
+from enrichment.agent_stats import UnknownAgent, agent_performance_for, agent_resolve
+from enrichment.api.errors import ApiError
 from enrichment.context import SECTION_TYPES, EnrichedContext
 from enrichment.exceptions import CustomerNotFound, InvalidLookup
-from enrichment.redaction import prompt_hide_for, redact_context, redact_summary
+from enrichment.prompt import render_prompt
+from enrichment.redaction import is_restricted, prompt_hide_for, redact_context, redact_summary
 from enrichment.service import get_context_service, validate_customer_id
+from enrichment.snapshots import ContextChanges, context_changes
 
 logger = structlog.get_logger(__name__)
 
 # Top-level keys that belong to a section: dropped with it by ``sections``.
-_SECTION_EXTRAS = {"account_health": ("health_breakdown", "flags")}
+_SECTION_EXTRAS = {"account_health": ("health_breakdown", "flags", "next_actions")}
 
 
 def context_payload(
@@ -30,10 +36,14 @@ def context_payload(
     scope: str,
     sections: Sequence[str] | None = None,
     max_chars: int | None = None,
+    agent: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The context's JSON for a scope, limited to ``sections``, with the
-    ``prompt`` block (always the whole block, within ``max_chars``)."""
+    ``prompt`` block (always the whole block, within ``max_chars``). With
+    ``agent`` (see :func:`agent_get`), ``agent_performance`` is always present
+    and carries that agent's own figures under ``agent``."""
     data = context.to_dict()
+    full_agent_performance = data.get("agent_performance", {})
     if sections is not None:
         wanted = set(sections)
         for name in SECTION_TYPES:
@@ -43,13 +53,49 @@ def context_payload(
                     data.pop(extra, None)
         data["sources"] = {key: value for key, value in data.get("sources", {}).items() if key in wanted}
         data["degraded"] = [item for item in data.get("degraded", []) if item.get("section") in wanted]
+    if agent is not None:
+        data["agent_performance"] = {**full_agent_performance, "agent": agent_performance_get(agent=agent, context=context)}
     data = redact_context(data, scope=scope)
     data["prompt"] = context_prompt(context, scope=scope, max_chars=max_chars)
     return {"customer_id": context.customer_id, **data}
 
 
-def context_prompt(context: EnrichedContext, *, scope: str, max_chars: int | None = None) -> str:
+def context_prompt(context: EnrichedContext, *, scope: str, max_chars: int | None = None, changes: ContextChanges | None = None) -> str:
+    if changes is not None:  # per request: not memoised with the context
+        return render_prompt(context, max_chars=max_chars, hide=prompt_hide_for(scope), changes=changes)
     return context.to_prompt_context(max_chars=max_chars, hide=prompt_hide_for(scope))
+
+
+def agent_get(*, agent: str, scope: str) -> dict[str, Any]:
+    """The support agent named by the ``agent`` parameter (id or username).
+    Only the full scope may ask: agent figures are internal."""
+    if is_restricted(scope):
+        raise ApiError("The agent parameter needs a token with the 'full' scope.", code="permission_denied", status_code=403)
+    try:
+        return agent_resolve(agent)
+    except UnknownAgent as exc:
+        raise InvalidLookup(f"agent: no active user with the id or username {agent!r}") from exc
+
+
+def agent_performance_get(*, agent: dict[str, Any], context: EnrichedContext) -> dict[str, Any]:
+    ref = customer_ref_get(external_id=context.customer_id)
+    return agent_performance_for(agent=agent, customer_pk=ref.pk if ref else None)
+
+
+def context_changes_get(
+    *, customer_id: str, scope: str, since: dt.datetime | None = None, since_last_contact: bool = False, refresh: bool = False
+) -> ContextChanges:
+    """What changed for a customer since ``since`` or since their previous
+    ticket, up to the current context (see :mod:`enrichment.snapshots`)."""
+    ref = customer_ref_get(external_id=customer_id)
+    if ref is None:
+        raise CustomerNotFound(f"customer_id {customer_id!r}")
+    context = get_context_service().enrich_context(customer_id, force_refresh=refresh)
+    return context_changes(context, customer_pk=ref.pk, since=since, since_last_contact=since_last_contact, hide_churn=is_restricted(scope))
+
+
+def context_changes_payload(changes: ContextChanges, *, scope: str) -> dict[str, Any]:
+    return redact_context(changes.to_dict(), scope=scope)
 
 
 def context_get(*, customer_id: str, refresh: bool = False) -> EnrichedContext:

@@ -20,6 +20,7 @@ urlpatterns = [
     path(_CUSTOMER + "prompt/", views.CustomerContextPromptView.as_view(), name="context-prompt"),
     path(_CUSTOMER + "summary/", views.CustomerContextSummaryView.as_view(), name="context-summary"),
     path(_CUSTOMER + "invalidate/", views.CustomerContextInvalidateView.as_view(), name="context-invalidate"),
+    path(_CUSTOMER + "changes/", views.CustomerContextChangesView.as_view(), name="context-changes"),
     path("api/v1/context/", views.ContextLookupView.as_view(), name="context-lookup"),
     path("api/v1/contexts/batch/", views.ContextBatchView.as_view(), name="context-batch"),
     path("api/v1/customers/", views.CustomerListView.as_view(), name="customers"),

@@ -195,25 +195,29 @@ class CustomerContextView(ApiView):
         summary="A customer's enriched context (JSON + prompt block)",
         tags=CONTEXT_TAG,
         parameters=[CUSTOMER_ID_PARAM, s.ContextQuerySerializer],
-        responses={200: s.ContextSerializer, **_errors(400, 401, 404, 429, 503)},
+        responses={200: s.ContextSerializer, **_errors(400, 401, 403, 404, 429, 503)},
     )
     def get(self, request, customer_id: str) -> Response:
         params = self.query()
-        context = services.context_get(customer_id=self.customer_id(customer_id), refresh=params["refresh"])
+        customer_id = self.customer_id(customer_id)
+        agent = services.agent_get(agent=params["agent"], scope=self.scope) if params.get("agent") else None
+        context = services.context_get(customer_id=customer_id, refresh=params["refresh"])
         return Response(
-            services.context_payload(context, scope=self.scope, sections=params.get("sections"), max_chars=params.get("max_chars"))
+            services.context_payload(
+                context, scope=self.scope, sections=params.get("sections"), max_chars=params.get("max_chars"), agent=agent
+            )
         )
 
 
 class CustomerContextPromptView(ApiView):
-    query_serializer_class = s.PromptQuerySerializer
+    query_serializer_class = s.PromptViewQuerySerializer
     renderer_classes = [PlainTextRenderer]
 
     @extend_schema(
         operation_id="context_prompt",
         summary="The <customer_context> prompt block as text/plain",
         tags=CONTEXT_TAG,
-        parameters=[CUSTOMER_ID_PARAM, s.PromptQuerySerializer],
+        parameters=[CUSTOMER_ID_PARAM, s.PromptViewQuerySerializer],
         responses={
             (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The block, UTF-8."),
             **_errors(400, 401, 404, 429, 503),
@@ -221,8 +225,44 @@ class CustomerContextPromptView(ApiView):
     )
     def get(self, request, customer_id: str) -> Response:
         params = self.query()
-        context = services.context_get(customer_id=self.customer_id(customer_id), refresh=params["refresh"])
-        return Response(services.context_prompt(context, scope=self.scope, max_chars=params.get("max_chars")))
+        customer_id = self.customer_id(customer_id)
+        changes = None
+        if params["include_changes"]:
+            changes = services.context_changes_get(
+                customer_id=customer_id, scope=self.scope, since_last_contact=True, refresh=params["refresh"]
+            )
+            context = services.context_get(customer_id=customer_id)
+        else:
+            context = services.context_get(customer_id=customer_id, refresh=params["refresh"])
+        return Response(services.context_prompt(context, scope=self.scope, max_chars=params.get("max_chars"), changes=changes))
+
+
+class CustomerContextChangesView(ApiView):
+    query_serializer_class = s.ChangesQuerySerializer
+
+    @extend_schema(
+        operation_id="context_changes",
+        summary="What changed for a customer since a moment or since their last contact",
+        description=(
+            "Give `since` (ISO 8601) or `since_last_contact=true` (since the customer's previous ticket, the one before "
+            "the newest). Compares the context snapshot in force then with the current context: health and churn "
+            "deltas, flags raised and cleared, plan/seat/renewal changes, new tickets and incidents, and the "
+            "snapshots in between as a timeline. Snapshots are stored whenever a context changes in substance."
+        ),
+        tags=CONTEXT_TAG,
+        parameters=[CUSTOMER_ID_PARAM, s.ChangesQuerySerializer],
+        responses={200: s.ChangesSerializer, **_errors(400, 401, 404, 429, 503)},
+    )
+    def get(self, request, customer_id: str) -> Response:
+        params = self.query()
+        changes = services.context_changes_get(
+            customer_id=self.customer_id(customer_id),
+            scope=self.scope,
+            since=params.get("since"),
+            since_last_contact=params["since_last_contact"],
+            refresh=params["refresh"],
+        )
+        return Response(services.context_changes_payload(changes, scope=self.scope))
 
 
 class CustomerContextSummaryView(ApiView):
@@ -270,13 +310,16 @@ class ContextLookupView(ApiView):
         description="Give exactly one of `email` or `domain`; the other parameters are those of the context endpoint.",
         tags=CONTEXT_TAG,
         parameters=[s.LookupQuerySerializer],
-        responses={200: s.ContextSerializer, **_errors(400, 401, 404, 429, 503)},
+        responses={200: s.ContextSerializer, **_errors(400, 401, 403, 404, 429, 503)},
     )
     def get(self, request) -> Response:
         params = self.query()
+        agent = services.agent_get(agent=params["agent"], scope=self.scope) if params.get("agent") else None
         context = services.context_for_lookup(email=params.get("email"), domain=params.get("domain"), refresh=params["refresh"])
         return Response(
-            services.context_payload(context, scope=self.scope, sections=params.get("sections"), max_chars=params.get("max_chars"))
+            services.context_payload(
+                context, scope=self.scope, sections=params.get("sections"), max_chars=params.get("max_chars"), agent=agent
+            )
         )
 
 

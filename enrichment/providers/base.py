@@ -22,6 +22,11 @@ class ProviderRequest:
         return self.now.date()
 
 
+# Sources that never wait on a third party at request time: these providers run
+# even when the service is built with ``enable_external_apis=False``.
+INTERNAL_SOURCES = frozenset({"database", "computed", "redis"})
+
+
 class ContextProvider:
     """Base class for context providers.
 
@@ -58,6 +63,13 @@ class ContextProvider:
     def is_enabled(self) -> bool:
         """A provider may switch itself off (e.g. a vendor with no API key)."""
         return True
+
+    def data_version(self) -> str | None:
+        """The version of the data the provider reads, when it has one that
+        other processes can move on (e.g. the published incidents). The service
+        stamps each computed section with it and recomputes a cached section
+        whose version differs. ``None``: only the TTL applies. Must be cheap."""
+        return None
 
     def fetch(self, request: ProviderRequest, *, sections: Mapping[str, Any]) -> Any:
         raise NotImplementedError

@@ -183,7 +183,9 @@ class AccountHealthProvider(ContextProvider):
     key = "account_health"
     section = AccountHealth
     source = "computed"
-    depends_on = ("customer_intelligence", "engagement_metrics", "support_history", "subscription_details")
+    # product_status: an incident affecting the customer is a red flag, so an
+    # expired (or re-versioned) product status re-derives the flags too.
+    depends_on = ("customer_intelligence", "engagement_metrics", "support_history", "subscription_details", "product_status")
 
     def fetch(self, request: ProviderRequest, *, sections: Mapping[str, Any]) -> AccountHealth:
         return assess(sections, today=request.today)

@@ -218,7 +218,47 @@ def with_optional_fields(ctx: EnrichedContext) -> EnrichedContext:
     if "daily_logins_30d" in engagement_fields:
         daily = tuple((i * 7) % 5 for i in range(30))
         ctx = ctx.replace(engagement_metrics=dataclasses.replace(ctx.engagement_metrics, daily_logins_30d=daily))
+    ctx = _with_realtime_fields(ctx)
     return ctx
+
+
+def _with_realtime_fields(ctx: EnrichedContext) -> EnrichedContext:
+    """Issue 7: product status details, current activity, agent performance,
+    next actions and section versions."""
+    from enrichment.context import AgentPerformance, AgentStat, CurrentActivity, FeatureUsage, NextAction
+
+    status = ctx.product_status
+    incident = dataclasses.replace(status.active_incidents[0], id="sp_abc123")
+    ctx = ctx.replace(
+        product_status=dataclasses.replace(
+            status,
+            active_incidents=(incident,),
+            other_incidents=2,
+            summary="1 active incident affects this customer (degraded performance). 2 other active incidents do not affect them.",
+            statuspage_indicator="minor",
+            statuspage_description="Partially Degraded Service",
+            degraded_components=("Reports",),
+        ),
+        current_activity=CurrentActivity(
+            window_minutes=15,
+            active_users=3,
+            events=12,
+            logins=2,
+            api_calls=4,
+            errors=1,
+            features=(FeatureUsage("reports", 5),),
+            error_features=("exports",),
+            last_event_at=NOW - dt.timedelta(minutes=2),
+            source="redis",
+        ),
+        agent_performance=AgentPerformance(
+            best_agents=(AgentStat(agent_id=7, username="sam", name="Sam Agent", tickets_solved=4, avg_csat=4.75, csat_responses=4),),
+            agents_rated=2,
+        ),
+        next_actions=(NextAction("update_payment_method", "high", "Point them to the billing portal.", ("payment_failed",)),),
+    )
+    sources = {key: dataclasses.replace(src, version="v1") for key, src in ctx.sources.items()}
+    return ctx.replace(sources=sources)
 
 
 def round_trip(ctx: EnrichedContext) -> EnrichedContext:

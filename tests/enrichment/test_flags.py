@@ -18,6 +18,8 @@ from enrichment.context import (
     CustomerIntelligence,
     EngagementMetrics,
     Flag,
+    IncidentBrief,
+    ProductStatus,
     SubscriptionDetails,
     SupportHistory,
 )
@@ -54,6 +56,7 @@ def flags_for(
     subscription: dict | None = None,
     health_score: int = BASE_HEALTH,
     today: dt.date = TODAY,
+    product_status: ProductStatus | None = None,
 ) -> tuple[Flag, ...]:
     return evaluate_flags(
         intel=dataclasses.replace(BASE_INTEL, **(intel or {})),
@@ -62,7 +65,15 @@ def flags_for(
         subscription=dataclasses.replace(BASE_SUBSCRIPTION, **(subscription or {})),
         health_score=health_score,
         today=today,
+        product_status=product_status,
     )
+
+
+def incidents(*items: tuple[str, str, bool]) -> ProductStatus:
+    """A product status with (title, impact, affects_customer) incidents."""
+    briefs = tuple(IncidentBrief(title, impact, "investigating", NOW, affects, ("reports",), "internal", f"inc_{i}")
+                   for i, (title, impact, affects) in enumerate(items))  # fmt: skip
+    return ProductStatus(active_incidents=briefs, incidents_affecting_customer=sum(1 for *_x, a in items if a))
 
 
 def only(flags: tuple[Flag, ...], code: str) -> Flag | None:
@@ -378,9 +389,33 @@ def test_high_csat_needs_five_ratings():
     assert only(flags_for(support={"avg_csat": 5.0, "csat_responses": 4}), "high_csat") is None
 
 
+# --- incident_affecting_customer ---------------------------------------------------------------
+
+
+def test_incident_affecting_customer_red_for_an_affecting_incident():
+    flag = only(flags_for(product_status=incidents(("Reports are slow", "minor", True))), "incident_affecting_customer")
+    assert flag is not None and flag.level == "red"
+    assert flag.message == "Active incident affecting this customer: Reports are slow (minor)"
+    assert flag.evidence["count"] == 1 and flag.evidence["incidents"][0]["id"] == "inc_0"
+
+
+def test_incident_affecting_customer_not_raised_for_incidents_elsewhere_or_without_impact():
+    assert only(flags_for(product_status=incidents(("EU mail delays", "major", False))), "incident_affecting_customer") is None
+    assert only(flags_for(product_status=incidents(("Cosmetic glitch", "none", True))), "incident_affecting_customer") is None
+    assert only(flags_for(), "incident_affecting_customer") is None
+
+
+def test_incident_affecting_customer_counts_the_others():
+    status = incidents(("API errors", "critical", True), ("Slow reports", "minor", True), ("EU only", "major", False))
+    flag = only(flags_for(product_status=status), "incident_affecting_customer")
+    assert flag.message == "Active incident affecting this customer: API errors (critical) (+1 more)"
+    assert flag.evidence["count"] == 2
+
+
 # --- every rule is exercised above -------------------------------------------------------------
 
 CODES_EXERCISED = {
+    "incident_affecting_customer",
     "payment_failed",
     "urgent_tickets_open",
     "login_drop",
@@ -443,6 +478,7 @@ EVERYTHING_AT_ONCE = {
     "support": {"urgent_open_tickets": 1, "avg_csat": 3.0, "csat_responses": 6},
     "subscription": {"status": "past_due", "seats_purchased": 10, "seats_used": 9, "seat_utilization": 0.9, "days_to_renewal": 10},
     "health_score": 30,
+    "product_status": incidents(("Reports are slow", "major", True)),
 }
 
 

@@ -75,6 +75,10 @@ def test_acme_context_matches_the_seed(acme, uncached_service):
         "support_history",
         "subscription_details",
         "account_health",
+        # the real-time providers (issue 7)
+        "product_status",
+        "current_activity",
+        "agent_performance",
     }
     assert all(src.tier == "computed" for src in ctx.sources.values())
     assert ctx.get_summary() == {
@@ -112,7 +116,11 @@ def test_query_count_does_not_grow_with_history(uncached_service):
             uncached_service.enrich_context(name)
         counts[name] = len(queries.captured_queries)
     assert counts["small_history"] == counts["big_history"]
-    assert counts["big_history"] <= 8
+    # 7 before issue 7; the real-time providers add at most 2: the open
+    # incidents (only while no published incident state exists, as here) and
+    # the agents' CSAT (only for customers with ratings, not here). The context
+    # snapshot rides in the health upsert's statement.
+    assert counts["big_history"] <= 9
 
 
 def test_a_failing_provider_degrades_only_its_section(acme):

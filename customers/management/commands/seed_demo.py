@@ -49,6 +49,7 @@ class Command(BaseCommand):
             write(f"Admin login: /admin/  user '{ADMIN_USERNAME}' already exists (password left unchanged)")
         write("Try: customer_123 (Acme Corp), customer_at_risk (Globex Industries), customer_trial (Initech).")
         self._health_history(seed=int(seed))  # type: ignore[arg-type]
+        self._context_history()
 
     def _health_history(self, *, seed: int) -> None:
         """Compute every context and backfill 12 weeks of health history, once."""
@@ -59,3 +60,11 @@ class Command(BaseCommand):
             return
         rows = health_history_backfill(seed=seed)
         self.stdout.write(f"  health history:      {rows} daily rows written (contexts computed for every customer)")
+
+    def _context_history(self) -> None:
+        """The scripted context snapshots of customer_at_risk, once."""
+        from enrichment.demo_changes import context_history_backfill
+
+        written = context_history_backfill()
+        message = f"{written} scripted for customer_at_risk" if written else "already present"
+        self.stdout.write(f"  context snapshots:   {message}")

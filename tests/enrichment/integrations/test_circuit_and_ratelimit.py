@@ -172,3 +172,15 @@ def test_the_limit_holds_across_two_processes():
     allowed = [r["allowed"] for r in results]
     assert sum(allowed) == limit, allowed
     assert all(a > 0 for a in allowed), f"both processes should have got a share: {allowed}"
+
+
+@pytest.mark.django_db
+def test_a_spent_shared_budget_stops_the_calls_and_leaves_the_rest_to_the_schedule(vendors_on, settings):
+    settings.NEWSAPI_RATE_LIMIT, settings.NEWSAPI_RATE_WINDOW_SECONDS = 1, 86400  # the free plan, nearly spent
+    RateLimiter("newsapi").reset()
+    first, second = make_customer(domain="one.com", name="One"), make_customer(domain="two.com", name="Two")
+    assert fetch_vendor_data.delay(first.pk, "newsapi").get() == "ok"
+    assert fetch_vendor_data.delay(second.pk, "newsapi").get() == "error"
+    record = ExternalRecord.objects.get(customer=second, vendor="newsapi")
+    assert "rate limit reached" in record.error and "left to the schedule" in record.error
+    assert len(vendors_on.calls_to("newsapi")) == 1

@@ -33,7 +33,8 @@ pytestmark = pytest.mark.django_db
 def test_the_beat_schedule_is_loaded_and_names_registered_tasks():
     celery_app.loader.import_default_modules()
     schedule = celery_app.conf.beat_schedule
-    assert set(schedule) == {"refresh-active-contexts", "refresh-renewing-contexts", "refresh-stale-external-data", "snapshot-health-daily"}
+    ours = {"refresh-active-contexts", "refresh-renewing-contexts", "refresh-stale-external-data", "snapshot-health-daily"}
+    assert ours <= set(schedule)
     for entry in schedule.values():
         assert entry["task"] in celery_app.tasks
     assert schedule["snapshot-health-daily"]["schedule"] == crontab(hour=23, minute=50)

@@ -4,8 +4,8 @@ stand-in over HTTP and to the pytest database.
 The worker runs ``config.settings.local`` with the environment a deployment
 would give it (DATABASE_URL, REDIS_URL, CELERY_BROKER_URL, vendor keys and base
 URLs). Its Redis cache is the tests' (so its invalidations and circuit state
-are visible here); the broker is a spare Redis database, flushed around each
-test. Every worker is started in its own process group and killed at the end.
+are visible here); the broker is a spare Redis database with a key prefix of
+this run's own (cleaned around each test). Every worker is started in its own process group and killed at the end.
 """
 
 from __future__ import annotations
@@ -79,12 +79,22 @@ class Worker:
             self.kill()
 
 
+# Every key of this run's broker starts with it: concurrent test runs sharing
+# the Redis database never take each other's messages.
+PREFIX = f"test-{os.getpid()}-{time.time_ns()}:"
+
+
 @pytest.fixture
 def broker():
     client = redis.Redis.from_url(BROKER)
-    client.flushdb()
+
+    def clean():
+        for key in client.scan_iter(match=f"{PREFIX}*", count=1000):
+            client.delete(key)
+
+    clean()
     yield client
-    client.flushdb()
+    clean()
     client.close()
 
 
@@ -103,6 +113,7 @@ def workers(vendors_on, broker, tmp_path):
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
             "REDIS_URL": settings.REDIS_URL,
             "CELERY_BROKER_URL": BROKER,
+            "CELERY_BROKER_KEY_PREFIX": PREFIX,
             "CELERY_RESULT_BACKEND": BROKER,
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "CELERY_VISIBILITY_TIMEOUT": "2",
@@ -127,13 +138,23 @@ def workers(vendors_on, broker, tmp_path):
             worker.stop()
 
 
+def assert_committed(customer) -> None:
+    """What the worker will see: the row, read through a connection of its own."""
+    import psycopg
+
+    name = connection.settings_dict["NAME"]
+    with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{name}", connect_timeout=5) as other:
+        row = other.execute("SELECT external_id FROM customers_customer WHERE id = %s", [customer.pk]).fetchone()
+    assert row is not None, f"customer {customer.pk} not visible in {name} (in_atomic_block={connection.in_atomic_block})"
+
+
 def enqueue(task, *args) -> None:
     """Send to the test broker (the pytest process's own settings run tasks eagerly)."""
-    with celery_app.connection_for_write(BROKER) as conn:
+    with celery_app.connection_for_write(BROKER, transport_options={"global_keyprefix": PREFIX}) as conn:
         task.apply_async(args=args, connection=conn)
 
 
-def wait_until(predicate, timeout: float, what: str, logs: list[Path] = ()):
+def wait_until(predicate, timeout: float, what: str, logs: list[Path] = (), describe=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -141,7 +162,8 @@ def wait_until(predicate, timeout: float, what: str, logs: list[Path] = ()):
             return value
         time.sleep(0.1)
     tail = "\n".join(p.read_text()[-4000:] for p in logs if p.exists())
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{tail}")
+    seen = f"\nlast seen: {describe()}" if describe else ""
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}{seen}\n{tail}")
 
 
 def test_a_worker_fetches_the_vendors_and_the_context_changes(vendors_on, workers):
@@ -150,13 +172,24 @@ def test_a_worker_fetches_the_vendors_and_the_context_changes(vendors_on, worker
     assert service.enrich_context("customer_worker").company_enrichment == CompanyEnrichment()  # now cached in L1 and L2
 
     worker = workers()
+    assert_committed(customer)
     enqueue(fetch_external_enrichment, customer.pk)
+
+    # Wait for the worker to store all three before reading the context again: a
+    # context computed while the worker writes could be cached after its
+    # invalidation (a race of the context cache, not of the tasks).
+    wait_until(lambda: ExternalRecord.objects.filter(customer=customer, status="ok").count() == 3, 30, "three stored records", [worker.log])
 
     def filled():
         ce = service.enrich_context("customer_worker").company_enrichment
         return ce if ce.name and ce.last_funding_type and ce.news else None  # all three vendors in
 
-    ce = wait_until(filled, 30, "the context to show the external data", [worker.log])
+    def describe():
+        ctx = service.enrich_context("customer_worker")
+        records = list(ExternalRecord.objects.filter(customer=customer).values_list("vendor", "status"))
+        return f"{ctx.company_enrichment!r} sources={ctx.sources.get('company_enrichment')!r} cache_hit={ctx.cache_hit} records={records}"
+
+    ce = wait_until(filled, 10, "the context to show the external data", [worker.log], describe)
     assert (ce.name, ce.employees, ce.funding_total_usd, ce.last_funding_type) == ("Acme Corp", 250, 42_000_000, "series_b")
     assert ce.news[0].title == "Acme Corp raises $20M Series B to expand in Europe"
     rows = list(ExternalRecord.objects.filter(customer=customer).values_list("vendor", "status", "attempts"))
@@ -169,6 +202,7 @@ def test_a_task_killed_with_its_worker_runs_again_on_a_restarted_worker(vendors_
     vendors_on.script("clearbit", Reply(hang=60))  # the first call hangs: the task is mid-flight
     only_clearbit = {"CRUNCHBASE_API_KEY": None, "NEWSAPI_KEY": None, "EXTERNAL_HTTP_READ_TIMEOUT": "30"}
     first = workers(**only_clearbit)
+    assert_committed(customer)
     enqueue(fetch_external_enrichment, customer.pk)
     assert vendors_on.wait_for_calls("clearbit", 1, timeout=30), first.log.read_text()[-3000:]
     first.kill()  # SIGKILL: no chance to ack, reject or clean up
