@@ -165,6 +165,7 @@ def main() -> int:
     parser.add_argument("--scale", choices=["full", "small"], default=os.environ.get("BENCH_SCALE", "full"))
     parser.add_argument("--skip-api", action="store_true")
     parser.add_argument("--sample", type=int, default=300)
+    parser.add_argument("--generate-only", action="store_true", help="create the data set and stop")
     args = parser.parse_args()
 
     import django
@@ -180,6 +181,8 @@ def main() -> int:
     scale = SCALES[args.scale]
     log(f"data set ({scale.name}): {scale.customers:,} customers, {scale.events:,} events, {scale.tickets:,} tickets")
     have = ensure_data(scale, log=log)
+    if args.generate_only:
+        return 0
 
     rng = random.Random(7)
     all_ids = list(Customer.objects.exclude(external_id__in=["bench_heavy", "bench_light"]).values_list("external_id", flat=True))

@@ -8,6 +8,7 @@ whole chunk is upserted in one statement.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import time
 from collections.abc import Iterable, Sequence
@@ -68,7 +69,9 @@ class BatchEnrichmentMixin:
                     metrics.degraded(provider.key, failure or "no result")
                     sources[pk][provider.key] = bad_source
                 else:
-                    sources[pk][provider.key] = ok_source
+                    sources[pk][provider.key] = (
+                        dataclasses.replace(ok_source, stale=True) if provider.is_stale(value, now) else ok_source
+                    )
                 sections[pk][provider.key] = value
         return [
             self._assemble(c, sections[c.pk], sources[c.pk], degraded[c.pk], now, started)
@@ -95,7 +98,7 @@ class BatchEnrichmentMixin:
         if self.cache is not None and not force_refresh:
             misses = []
             now = timezone.now()
-            from_l2 = self.cache.get_many_l2([cid for cid in wanted if self.cache.get_l1(cid) is None])
+            from_l2, _generations = self.cache.get_many_l2([cid for cid in wanted if self.cache.get_l1(cid) is None])
             for customer_id in wanted:
                 hit = self.cache.get_l1(customer_id)
                 if hit is not None:
@@ -147,12 +150,14 @@ class BatchEnrichmentMixin:
                 gc.enable()
 
     def _store_chunk(self: ContextEnrichmentService, refs: Sequence[CustomerRef]) -> list[EnrichedContext]:
+        # Read before computing: an invalidation during the computation wins.
+        generations = self.cache.generations([ref.external_id for ref in refs]) if self.cache is not None else {}
         contexts = self.compute_many(refs)
         if self.record_health:
             from enrichment.records import customer_health_upsert
 
             customer_health_upsert(rows=[(ref.pk, ctx) for ref, ctx in zip(refs, contexts, strict=True)])
         if self.cache is not None:
-            self.cache.set_many(contexts)
+            self.cache.set_many(contexts, generations=generations)
         logger.info("contexts_refreshed", count=len(contexts))
         return contexts

@@ -22,6 +22,7 @@ import dataclasses
 import datetime as dt
 import threading
 import time
+import uuid
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -40,6 +41,10 @@ L2_RETRY_AFTER = 2.0
 
 def context_key(customer_id: str) -> str:
     return f"ctx:v{SCHEMA_VERSION}:{customer_id}"
+
+
+def generation_key(customer_id: str) -> str:
+    return f"ctxgen:{customer_id}"
 
 
 def mark_hit(context: EnrichedContext, tier: str) -> EnrichedContext:
@@ -153,8 +158,8 @@ class L2Cache:
         self._succeeded()
         return value
 
-    def set(self, key: str, value: dict, ttl: int | None = None) -> None:
-        if not self.available:
+    def set(self, key: str, value: Any, ttl: int | None = None, *, force: bool = False) -> None:
+        if not (self.available or force):
             return
         try:
             self.backend.set(key, value, timeout=self.ttl if ttl is None else ttl)
@@ -196,7 +201,15 @@ class L2Cache:
 
 
 class ContextCache:
-    """L1 then L2. ``get`` answers ``(context, tier)``."""
+    """L1 then L2, with a generation per customer that makes invalidation win
+    over a computation already in flight.
+
+    An L2 entry is ``{"gen": <generation>, "context": <to_dict() JSON>}``. The
+    generation is read (in the same MGET as the entry) before a context is
+    computed and stored with it; invalidation writes a new random generation
+    before deleting the entry. A context computed from data read before an
+    invalidation is therefore stored under the old generation and never served.
+    """
 
     def __init__(self, *, l1: L1Cache, l2: L2Cache | None):
         self.l1 = l1
@@ -205,49 +218,73 @@ class ContextCache:
     def get_l1(self, customer_id: str) -> EnrichedContext | None:
         return self.l1.get(context_key(customer_id))
 
-    def get_l2(self, customer_id: str) -> EnrichedContext | None:
+    def get_l2(self, customer_id: str) -> tuple[EnrichedContext | None, str | None]:
+        """The L2 entry if still current, and the customer's generation."""
         if self.l2 is None:
-            return None
-        data = self.l2.get(context_key(customer_id))
-        if not data:
-            return None
-        return _lazy(data, customer_id)
+            return None, None
+        key, gen_key = context_key(customer_id), generation_key(customer_id)
+        values = self.l2.get_many([key, gen_key])
+        generation = values.get(gen_key)
+        return _current(values.get(key), generation, customer_id), generation
 
-    def set(self, context: EnrichedContext) -> None:
+    def generation(self, customer_id: str) -> str | None:
+        return None if self.l2 is None else self.l2.get(generation_key(customer_id))
+
+    def generations(self, customer_ids: Sequence[str]) -> dict[str, str | None]:
+        if self.l2 is None or not customer_ids:
+            return {}
+        keys = {generation_key(cid): cid for cid in customer_ids}
+        return {keys[key]: value for key, value in self.l2.get_many(list(keys)).items()}
+
+    def set(self, context: EnrichedContext, *, generation: str | None) -> None:
         """Store a freshly computed context in both tiers. L1 keeps it in its
         cached form, so L1 hits share decoded sections and renderings."""
         key = context_key(context.customer_id)
         data = context.to_dict()
         if self.l2 is not None:
-            self.l2.set(key, data)
+            self.l2.set(key, {"gen": generation, "context": data})
         self.l1.set(key, LazyEnrichedContext(data, tier="l1"))
 
-    def get_many_l2(self, customer_ids: Sequence[str]) -> dict[str, EnrichedContext]:
+    def get_many_l2(self, customer_ids: Sequence[str]) -> tuple[dict[str, EnrichedContext], dict[str, str | None]]:
         if self.l2 is None or not customer_ids:
-            return {}
+            return {}, {}
         keys = {context_key(cid): cid for cid in customer_ids}
+        gen_keys = {generation_key(cid): cid for cid in customer_ids}
+        values = self.l2.get_many([*keys, *gen_keys])
+        generations = {cid: values.get(gen_key) for gen_key, cid in gen_keys.items()}
         found: dict[str, EnrichedContext] = {}
-        for key, data in self.l2.get_many(list(keys)).items():
-            context = _lazy(data, keys[key])
+        for key, cid in keys.items():
+            context = _current(values.get(key), generations[cid], cid)
             if context is not None:
-                found[keys[key]] = context
-        return found
+                found[cid] = context
+        return found, generations
 
-    def set_many(self, contexts: Sequence[EnrichedContext]) -> None:
-        entries = {context_key(c.customer_id): c.to_dict() for c in contexts}
+    def set_many(self, contexts: Sequence[EnrichedContext], *, generations: dict[str, str | None]) -> None:
+        entries = {c.customer_id: c.to_dict() for c in contexts}
         if self.l2 is not None:
-            self.l2.set_many(entries)
-        for key, data in entries.items():
-            self.l1.set(key, LazyEnrichedContext(data, tier="l1"))
+            self.l2.set_many(
+                {context_key(cid): {"gen": generations.get(cid), "context": data} for cid, data in entries.items()}
+            )
+        for cid, data in entries.items():
+            self.l1.set(context_key(cid), LazyEnrichedContext(data, tier="l1"))
 
     def set_l1(self, context: EnrichedContext) -> None:
         self.l1.set(context_key(context.customer_id), context)
 
     def delete(self, customer_id: str) -> None:
+        """Invalidate: a new generation first (so an in-flight computation
+        cannot store its now old result), then drop the entry."""
         key = context_key(customer_id)
         self.l1.delete(key)
         if self.l2 is not None:
+            self.l2.set(generation_key(customer_id), uuid.uuid4().hex, ttl=max(2 * self.l2.ttl, 3600), force=True)
             self.l2.delete(key)
+
+
+def _current(entry: Any, generation: str | None, customer_id: str) -> LazyEnrichedContext | None:
+    if not isinstance(entry, dict) or entry.get("gen") != generation:
+        return None
+    return _lazy(entry.get("context"), customer_id)
 
 
 def _lazy(data: Any, customer_id: str) -> LazyEnrichedContext | None:

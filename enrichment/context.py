@@ -22,7 +22,7 @@ from enrichment.codec import encode_dataclass, from_jsonable
 # Bump when a field is renamed or its meaning changes: it is part of the cache
 # key, so old entries are simply not read after a deploy.
 # 2: current_activity, agent_performance, next_actions; product status details.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +170,8 @@ class CompanyEnrichment:
     last_funding_type: str = ""
     last_funding_at: dt.date | None = None
     news: tuple[NewsItem, ...] = ()
+    # When the oldest of the vendors' answers used here was fetched.
+    data_fetched_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

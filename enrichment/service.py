@@ -149,6 +149,7 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
         started = time.perf_counter()
         customer_id = validate_customer_id(customer_id)
         cached: EnrichedContext | None = None
+        generation: str | None = None
         if self.cache is not None and not force_refresh:
             hit = self.cache.get_l1(customer_id)
             if hit is not None:
@@ -157,7 +158,7 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
                 if not counts[0] % metrics.L1_SAMPLE:
                     metrics.CONTEXT_SECONDS.labels("l1").observe(time.perf_counter() - started)
                 return with_latency(hit, _ms(started))
-            cached = self.cache.get_l2(customer_id)
+            cached, generation = self.cache.get_l2(customer_id)
             if cached is not None:
                 now = timezone.now()
                 expired = expired_sections(cached, now) | self._outdated_sections(cached)
@@ -165,10 +166,12 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
                     self.cache.set_l1(mark_hit(cached, "l1"))
                     metrics.observe_context(metrics.L2, time.perf_counter() - started)
                     return with_latency(mark_hit(cached, "l2"), _ms(started))
-                context = self._compute_and_store(customer_id, started, previous=cached, only=expired)
+                context = self._compute_and_store(customer_id, started, generation, previous=cached, only=expired)
                 metrics.observe_context(metrics.PARTIAL, time.perf_counter() - started)
                 return context
-        context = self._compute_and_store(customer_id, started)
+        elif self.cache is not None:
+            generation = self.cache.generation(customer_id)
+        context = self._compute_and_store(customer_id, started, generation)
         metrics.observe_context(metrics.COMPUTED, time.perf_counter() - started)
         return context
 
@@ -211,10 +214,13 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
         self,
         customer_id: str,
         started: float,
+        generation: str | None,
         *,
         previous: EnrichedContext | None = None,
         only: set[str] | None = None,
     ) -> EnrichedContext:
+        """Compute and cache. ``generation`` was read before computing began
+        (see :class:`~enrichment.cache.ContextCache`)."""
         try:
             customer, context, timings = self._lookup_and_compute(
                 customer_id, started, previous=previous, only=only, strict=_reconnectable()
@@ -239,7 +245,7 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
         if self.record_health:
             _record_health(customer.pk, context)
         if self.cache is not None:
-            self.cache.set(context)
+            self.cache.set(context, generation=generation)
         logger.info(
             "context_enriched",
             customer_id=customer_id,
@@ -318,7 +324,7 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
                 source=provider.source,
                 fetched_at=now,
                 ttl=ttl,
-                stale=failure is not None,
+                stale=failure is not None or provider.is_stale(value, now),
                 tier="computed",
                 latency_ms=round(elapsed * 1000, 3),
                 version="" if failure is not None else versions.get(provider.key, ""),

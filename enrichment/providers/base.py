@@ -82,6 +82,11 @@ class ContextProvider:
         by the database override it with set-based queries."""
         return {r.customer.pk: self.fetch(r, sections=sections.get(r.customer.pk, {})) for r in requests}
 
+    def is_stale(self, value: Any, now: dt.datetime) -> bool:
+        """Whether a fetched section holds data older than it should (e.g.
+        stored vendor answers past their TTL); shown as ``sources[key].stale``."""
+        return False
+
     def default(self) -> Any:
         return self.section()
 

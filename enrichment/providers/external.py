@@ -14,14 +14,19 @@ omitted (``company_enrichment`` is null and absent from ``sources``). Otherwise
 its ``source`` names the vendors in use and those not configured, e.g.
 ``"external: clearbit, crunchbase; newsapi: not configured"``. A customer with
 nothing stored yet gets an empty :class:`CompanyEnrichment`. Records are served
-even when older than ``EXTERNAL_DATA_TTL_HOURS`` (old facts beat none); the
-``refresh-stale-external-data`` beat job refetches them.
+even when older than ``EXTERNAL_DATA_TTL_HOURS`` (old facts beat none), with
+``sources["company_enrichment"].stale`` true and ``data_fetched_at`` saying how
+old; the ``refresh-stale-external-data`` beat job refetches them.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from django.conf import settings
 
 from enrichment.context import CompanyEnrichment
 from enrichment.integrations.base import CompanyData, FundingData, NewsData, payload_to_result
@@ -52,12 +57,21 @@ class CompanyEnrichmentProvider(ContextProvider):
 
     def fetch_many(self, requests: Sequence[ProviderRequest], *, sections: Mapping[int, Mapping[str, Any]]) -> dict[int, CompanyEnrichment]:
         pks = [r.customer.pk for r in requests]
-        rows = ExternalRecord.objects.filter(customer_id__in=pks, fetched_at__isnull=False).values_list("customer_id", "vendor", "payload")
+        rows = ExternalRecord.objects.filter(customer_id__in=pks, fetched_at__isnull=False).values_list(
+            "customer_id", "vendor", "payload", "fetched_at"
+        )
         stored: dict[int, dict[str, dict]] = {pk: {} for pk in pks}
-        for customer_pk, vendor, payload in rows:
+        oldest: dict[int, dt.datetime] = {}
+        for customer_pk, vendor, payload, fetched_at in rows:
             if payload and vendor in VENDORS:
                 stored[customer_pk][vendor] = payload
-        return {pk: merge(stored[pk]) for pk in pks}
+                if customer_pk not in oldest or fetched_at < oldest[customer_pk]:
+                    oldest[customer_pk] = fetched_at
+        return {pk: dataclasses.replace(merge(stored[pk]), data_fetched_at=oldest.get(pk)) for pk in pks}
+
+    def is_stale(self, value: Any, now: dt.datetime) -> bool:
+        fetched_at = getattr(value, "data_fetched_at", None)
+        return fetched_at is not None and now - fetched_at > dt.timedelta(hours=settings.EXTERNAL_DATA_TTL_HOURS)
 
 
 def merge(payloads: Mapping[str, dict]) -> CompanyEnrichment:

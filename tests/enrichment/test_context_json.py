@@ -179,6 +179,7 @@ def full_context() -> EnrichedContext:
                 NewsItem("Acme raises Series A", "https://news.example/acme-a", "Example News", dt.datetime(2023, 3, 2, 8, 0, tzinfo=UTC)),
                 NewsItem("Acme opens Berlin office", "https://news.example/acme-berlin", "Wire", None),
             ),
+            data_fetched_at=dt.datetime(2023, 3, 3, 9, 30, tzinfo=UTC),
         ),
         product_status=ProductStatus(
             status="degraded_performance",

@@ -289,3 +289,28 @@ def test_emails_with_control_characters_are_invalid_not_database_errors():
     for bad in ["ja\x00ne@acme.com", "jane\x1f@acme.com", "jane@acme.com\x00"]:
         with pytest.raises(InvalidLookup):
             service.resolve_customer_id(email=bad)
+
+
+def test_an_invalidation_during_a_computation_wins(acme, settings):
+    """The context computed from data read before an invalidation is never
+    served from the shared cache (it is stored under the old generation)."""
+    from enrichment.cache import reset_l1
+    from enrichment.providers.internal import SupportHistoryProvider
+
+    service = ContextEnrichmentService(enable_caching=True, redis_url=settings.REDIS_URL, cache_ttl=60)
+
+    class InvalidatedMidway(SupportHistoryProvider):
+        def fetch_many(self, requests, *, sections):
+            result = super().fetch_many(requests, sections=sections)
+            service.invalidate_cache("customer_123")  # the data changed while we computed
+            return result
+
+    racing = ContextEnrichmentService(
+        enable_caching=True, redis_url=settings.REDIS_URL, cache_ttl=60, providers=providers_with(InvalidatedMidway())
+    )
+    racing.enrich_context("customer_123")
+    reset_l1()
+    cached, _generation = service.cache.get_l2("customer_123")
+    assert cached is None
+    assert service.enrich_context("customer_123").cache_hit is False
+    assert service.enrich_context("customer_123").cache_hit is True

@@ -89,10 +89,10 @@ class SeededAdminTests(TestCase):
         self.client.force_login(self.superuser)
         service = get_context_service()
         service.enrich_context("customer_123")
-        assert service.cache.get_l2("customer_123") is not None
+        assert service.cache.get_l2("customer_123")[0] is not None
         response = self.client.post(f"{CHANGELIST}{self.acme.pk}/context/invalidate/")
         assert response.status_code == 302
-        assert service.cache.get_l2("customer_123") is None
+        assert service.cache.get_l2("customer_123")[0] is None
         assert any("Cached context dropped" in m for m in _messages(response))
 
     def test_a_user_allowed_to_change_customers_can_refresh(self):

@@ -3,6 +3,7 @@ selective lookups, the fan-out over vendors, and context invalidation."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -104,7 +105,7 @@ def test_no_data_and_error_records_add_nothing_and_old_data_survives_an_error(se
     store(customer, "crunchbase", {"funding_total_usd": 5}, status="error")  # an earlier success, then a failure
     ExternalRecord.objects.create(customer=customer, vendor="newsapi", status="error", error="boom", checked_at=timezone.now())
     ctx = ContextEnrichmentService(enable_caching=False, enable_external_apis=True).enrich_context("ext_partial")
-    assert ctx.company_enrichment == CompanyEnrichment(funding_total_usd=5)
+    assert dataclasses.replace(ctx.company_enrichment, data_fetched_at=None) == CompanyEnrichment(funding_total_usd=5)
 
 
 def test_the_batch_path_reads_many_customers_in_one_query(settings):
@@ -120,6 +121,20 @@ def test_the_batch_path_reads_many_customers_in_one_query(settings):
         values = provider.fetch_many([ProviderRequest(customer=r, now=timezone.now()) for r in refs], sections={})
     assert len(queries.captured_queries) == 1
     assert values[customers[0].pk].name == "B0 Inc" and values[customers[1].pk] == CompanyEnrichment()
+
+
+def test_data_older_than_its_ttl_is_served_and_marked_stale(settings):
+    with_keys(settings)
+    settings.EXTERNAL_DATA_TTL_HOURS = 24
+    fresh, old = make_customer(external_id="ext_fresh"), make_customer(external_id="ext_old", domain="old.com", name="Old")
+    store(fresh, "clearbit", {"name": "Fresh Inc"})
+    store(old, "clearbit", {"name": "Old Inc"}, age=dt.timedelta(hours=30))
+    service = ContextEnrichmentService(enable_caching=False, enable_external_apis=True)
+    for customer_id, name, stale in (("ext_fresh", "Fresh Inc", False), ("ext_old", "Old Inc", True)):
+        for ctx in (service.enrich_context(customer_id), service.enrich_many([customer_id])[customer_id]):
+            assert ctx.company_enrichment.name == name
+            assert ctx.sources["company_enrichment"].stale is stale
+            assert ctx.company_enrichment.data_fetched_at is not None
 
 
 # -- selective lookups and the fan-out -------------------------------------------------------------

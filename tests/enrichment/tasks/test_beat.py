@@ -56,7 +56,7 @@ def test_recently_active_customers_are_selected_in_one_query_and_refreshed():
 
     assert refresh_active_contexts.delay().get() == 1
     assert list(CustomerHealth.objects.values_list("customer__external_id", flat=True)) == ["active_one"]
-    assert get_context_service().cache.get_l2("active_one") is not None, "the refreshed context is in the shared cache"
+    assert get_context_service().cache.get_l2("active_one")[0] is not None, "the refreshed context is in the shared cache"
 
 
 def test_customers_renewing_or_ending_a_trial_soon_are_refreshed():
