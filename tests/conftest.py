@@ -22,10 +22,9 @@ def _clean_caches():
     """Every test starts with empty caches (Redis DB of the test settings and L1)."""
     for alias in ("default", "context"):
         caches[alias].clear()
-    try:
-        from enrichment.cache import reset_l1
+    from enrichment.api.throttling import reset_throttle_state
+    from enrichment.cache import reset_l1
 
-        reset_l1()
-    except ImportError:  # pragma: no cover - before the engine exists
-        pass
+    reset_l1()
+    reset_throttle_state()
     yield

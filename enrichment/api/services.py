@@ -60,6 +60,25 @@ def context_payload(
     return {"customer_id": context.customer_id, **data}
 
 
+def context_payload_json(
+    context: EnrichedContext, *, scope: str, sections: Sequence[str] | None = None, max_chars: int | None = None
+) -> bytes:
+    """:func:`context_payload` as JSON bytes, rendered once per cached context
+    and request shape: a context served from the cache keeps the rendering, and
+    only this request's ``enrichment_latency_ms`` is written in front of it."""
+    sections_key = tuple(sections) if sections is not None else None
+
+    def render() -> bytes:
+        data = context_payload(context, scope=scope, sections=sections, max_chars=max_chars)
+        data.pop("enrichment_latency_ms", None)
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+    tier = getattr(context, "__dict__", {}).get("_tier")  # the cached copy's tier shows in `sources`
+    key = ("api-json", tier, scope, sections_key, max_chars)
+    body = context.memoized(key, render) if context.cache_hit else render()
+    return b'{"enrichment_latency_ms":' + json.dumps(context.enrichment_latency_ms).encode() + b"," + body[1:]
+
+
 def context_prompt(context: EnrichedContext, *, scope: str, max_chars: int | None = None, changes: ContextChanges | None = None) -> str:
     if changes is not None:  # per request: not memoised with the context
         return render_prompt(context, max_chars=max_chars, hide=prompt_hide_for(scope), changes=changes)

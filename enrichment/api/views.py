@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -197,11 +198,16 @@ class CustomerContextView(ApiView):
         parameters=[CUSTOMER_ID_PARAM, s.ContextQuerySerializer],
         responses={200: s.ContextSerializer, **_errors(400, 401, 403, 404, 429, 503)},
     )
-    def get(self, request, customer_id: str) -> Response:
+    def get(self, request, customer_id: str) -> Response | HttpResponse:
         params = self.query()
         customer_id = self.customer_id(customer_id)
         agent = services.agent_get(agent=params["agent"], scope=self.scope) if params.get("agent") else None
         context = services.context_get(customer_id=customer_id, refresh=params["refresh"])
+        if agent is None:  # the common shape: rendered once per cached context
+            body = services.context_payload_json(
+                context, scope=self.scope, sections=params.get("sections"), max_chars=params.get("max_chars")
+            )
+            return HttpResponse(body, content_type="application/json")
         return Response(
             services.context_payload(
                 context, scope=self.scope, sections=params.get("sections"), max_chars=params.get("max_chars"), agent=agent

@@ -260,3 +260,16 @@ def test_lookup_errors(demo, api, params, status, code):
 def test_reverse_names(demo):
     assert reverse("api:context", kwargs={"customer_id": ACME}) == context_url()
     assert reverse("api:context-prompt", kwargs={"customer_id": ACME}) == context_url(suffix="prompt/")
+
+
+def test_cached_json_is_rendered_once_but_carries_each_requests_latency_and_tier(demo, api):
+    first = api.get("/api/v1/customers/customer_123/context/?refresh=true").json()
+    second = api.get("/api/v1/customers/customer_123/context/").json()
+    third = api.get("/api/v1/customers/customer_123/context/").json()
+    assert first["cache_hit"] is False and second["cache_hit"] is True
+    assert {src["tier"] for src in second["sources"].values()} == {"l1"}
+    assert {k: v for k, v in second.items() if k != "enrichment_latency_ms"} == {
+        k: v for k, v in third.items() if k != "enrichment_latency_ms"
+    }
+    assert isinstance(third["enrichment_latency_ms"], float)
+    assert second["customer_intelligence"] == first["customer_intelligence"]

@@ -82,3 +82,16 @@ def test_parse_rate(rate, expected):
 def test_parse_rate_rejects_nonsense(rate):
     with pytest.raises(ImproperlyConfigured):
         parse_rate(rate)
+
+
+def test_large_limits_sync_in_batches_and_stay_within_one_batch(demo, full_token, settings):
+    """600/hour: the shared count is updated every 12 requests, and on every request near the limit."""
+    from django.core.cache import caches
+
+    settings.API_THROTTLE_RATE = "600/hour"
+    client = client_for(full_token)
+    statuses = [client.get("/api/v1/customers/customer_123/context/summary/").status_code for _ in range(620)]
+    assert statuses[:600] == [200] * 600
+    assert set(statuses[600:]) == {429}
+    shared = list(caches["default"].keys("api-throttle:*"))
+    assert shared and caches["default"].get(shared[0]) >= 600
