@@ -78,14 +78,13 @@ def database_from_url(url: str | None, *, conn_max_age: int = 0, pool: bool = Tr
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "sqlite":
-        path = unquote(parts.path)
-        # sqlite:///relative.db -> "/relative.db" would be absolute; keep the
-        # usual convention: three slashes + absolute path, or a relative name.
-        if url.startswith("sqlite:////"):
-            name = path
+        # As dj-database-url: sqlite:///relative.db (in the project), sqlite:////absolute/path.db
+        rest = unquote(url.split("://", 1)[1].split("?", 1)[0])
+        if rest.startswith("//"):
+            name = rest[1:]
         else:
-            name = path.lstrip("/") or "db.sqlite3"
-            name = str(BASE_DIR / name) if not Path(name).is_absolute() else name
+            relative = rest.lstrip("/") or "db.sqlite3"
+            name = str(BASE_DIR / relative)
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": name}
     if scheme in {"postgres", "postgresql", "pgsql"}:
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
