@@ -434,12 +434,9 @@ def _unavailable(customer_id: str, exc: Exception) -> ContextUnavailable:
 
 
 def _record_health(customer_pk: int, context: EnrichedContext) -> None:
-    from enrichment.records import customer_health_upsert
+    from enrichment.health_writer import health_record
 
-    try:
-        customer_health_upsert(rows=[(customer_pk, context)])
-    except DatabaseError as exc:  # the context is still served
-        logger.warning("customer_health_write_failed", customer_pk=customer_pk, error=type(exc).__name__)
+    health_record(customer_pk=customer_pk, context=context)
 
 
 def _ms(started: float) -> float:

@@ -137,6 +137,10 @@ CONTEXT_CACHE_ALIAS = "context"  # the django cache used as L2
 # serve a context after it was invalidated (see README, "Cache").
 CONTEXT_L1_TTL = env_float("CONTEXT_L1_TTL", 5.0)
 CONTEXT_L1_MAX_ENTRIES = env_int("CONTEXT_L1_MAX_ENTRIES", 10_000)
+# How the latest health of a computed context is written (enrichment/health_writer.py):
+# "auto" queues it off the request path on PostgreSQL, "inline" writes it in the request.
+ENRICHMENT_HEALTH_WRITES = env_str("ENRICHMENT_HEALTH_WRITES", "auto") or "auto"
+ENRICHMENT_HEALTH_FLUSH_SECONDS = env_float("ENRICHMENT_HEALTH_FLUSH_SECONDS", 1.0)
 # Overall deadline for one enrichment, in milliseconds.
 ENRICHMENT_DEADLINE_MS = env_int("ENRICHMENT_DEADLINE_MS", 2000)
 

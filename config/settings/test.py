@@ -11,6 +11,8 @@ from config.settings.base import *
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CONTEXT_L1_TTL = 1.0
+# Tests read CustomerHealth right after an enrichment; tests/enrichment/test_health_writer.py covers "auto".
+ENRICHMENT_HEALTH_WRITES = "inline"
 # Test runs must not be polluted by a vendor key in the developer's shell.
 CLEARBIT_API_KEY = None
 CRUNCHBASE_API_KEY = None

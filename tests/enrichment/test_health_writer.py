@@ -1,0 +1,49 @@
+"""The latest health is written off the request path on PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from enrichment.health_writer import health_flush
+from enrichment.models import CustomerHealth
+from enrichment.service import ContextEnrichmentService
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_deferred_writes_land_within_the_flush_interval(acme, settings):
+    settings.ENRICHMENT_HEALTH_WRITES = "auto"
+    settings.ENRICHMENT_HEALTH_FLUSH_SECONDS = 0.2
+    health_flush()
+    from enrichment import health_writer
+
+    health_writer._WRITER = None  # a writer with this test's interval
+    ContextEnrichmentService(enable_caching=False).enrich_context("customer_123")
+    deadline = time.monotonic() + 3
+    while not CustomerHealth.objects.filter(customer=acme).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    row = CustomerHealth.objects.get(customer=acme)
+    assert (row.health_score, row.green_flags) == (85, 2)
+
+
+def test_the_latest_context_of_a_customer_wins_and_flush_writes_everything(acme, settings):
+    settings.ENRICHMENT_HEALTH_WRITES = "auto"
+    settings.ENRICHMENT_HEALTH_FLUSH_SECONDS = 60  # only an explicit flush writes
+    from enrichment import health_writer
+
+    health_writer._WRITER = None
+    service = ContextEnrichmentService(enable_caching=False)
+    service.enrich_context("customer_123")
+    service.enrich_context("customer_123")
+    assert not CustomerHealth.objects.filter(customer=acme).exists()
+    assert health_flush() == 1
+    assert CustomerHealth.objects.get(customer=acme).health_score == 85
+    health_writer._WRITER = None
+
+
+def test_inline_mode_writes_in_the_request(acme, settings):
+    settings.ENRICHMENT_HEALTH_WRITES = "inline"
+    ContextEnrichmentService(enable_caching=False).enrich_context("customer_123")
+    assert CustomerHealth.objects.get(customer=acme).health_score == 85
