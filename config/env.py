@@ -100,7 +100,12 @@ def database_from_url(url: str | None, *, conn_max_age: int = 0, pool: bool = Tr
             options["prepare_threshold"] = 5
         options.update(query)
         if pool and conn_max_age == 0:
-            options["pool"] = {"min_size": 1, "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10), "timeout": 10}
+            options["pool"] = {
+                "min_size": 1,
+                "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
+                # Seconds a request waits for a connection (all busy, or the database unreachable).
+                "timeout": env_float("DATABASE_POOL_TIMEOUT", 5.0),
+            }
         config = {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parts.path.lstrip("/")) or "postgres",

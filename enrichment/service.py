@@ -226,7 +226,7 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
                 customer_id, started, previous=previous, only=only, strict=_reconnectable()
             )
         except (DatabaseError, ContextUnavailable) as exc:
-            if not _reconnectable():
+            if not _reconnectable() or _cannot_connect(exc):
                 if previous is not None:
                     return with_latency(mark_hit(previous, "l2"), _ms(started))
                 raise _unavailable(customer_id, exc) from exc
@@ -342,6 +342,8 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
             except Exception as exc:  # a failing provider degrades its section only
                 logger.warning("provider_failed", provider=provider.name, error=type(exc).__name__, exc_info=True)
                 kind = "database error" if isinstance(exc, DatabaseError) else "error"
+                if kind == "database error" and _reconnectable():
+                    connection.close()  # a dead connection must not fail the providers after this one
                 record(provider, None, time.perf_counter() - t0, f"{kind}: {type(exc).__name__}")
                 return
             elapsed = time.perf_counter() - t0
@@ -421,6 +423,14 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
             sources=sources,
             degraded=tuple(degraded),
         )
+
+
+def _cannot_connect(exc: BaseException) -> bool:
+    """No connection could be had at all (the pool timed out): a retry would
+    only wait as long again."""
+    from psycopg_pool import PoolTimeout
+
+    return isinstance(exc.__cause__, PoolTimeout) or isinstance(exc, PoolTimeout)
 
 
 def _reconnectable() -> bool:

@@ -1,19 +1,27 @@
 """The database connection killed under a request: the service reconnects and
-retries once; if the database is really gone the API answers 503, never 500."""
+retries once; if the database is really gone the API answers 503, never 500.
+Every failure here is real: backends terminated with pg_terminate_backend, or a
+connection pointed at a port where nothing listens."""
 
 from __future__ import annotations
 
+import socket
+import time
+
+import psycopg
 import pytest
 from django.db import connection
 
+from enrichment.providers.internal import SupportHistoryProvider
+from enrichment.providers.registry import load_providers
 from enrichment.service import ContextEnrichmentService
 from tests.enrichment.api.helpers import client_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def kill_my_backend() -> None:
     """pg_terminate_backend on this connection, from a second connection."""
-    import psycopg
-
     pid = connection.cursor().connection.info.backend_pid
     settings = connection.settings_dict
     with psycopg.connect(
@@ -22,7 +30,30 @@ def kill_my_backend() -> None:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
 
-@pytest.mark.django_db(transaction=True)
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # released on return: nothing listens there
+
+
+class KillsItsConnection(SupportHistoryProvider):
+    """Terminates its own database backend right before querying, ``times`` times."""
+
+    def __init__(self, times: int):
+        self.left = times
+
+    def fetch_many(self, requests, *, sections):
+        if self.left:
+            self.left -= 1
+            kill_my_backend()
+        return super().fetch_many(requests, sections=sections)
+
+
+def service_with(provider) -> ContextEnrichmentService:
+    providers = [provider if p.key == provider.key else p for p in load_providers()]
+    return ContextEnrichmentService(enable_caching=False, providers=providers)
+
+
 def test_a_killed_connection_is_reconnected_and_the_request_succeeds(acme):
     service = ContextEnrichmentService(enable_caching=False)
     assert service.enrich_context("customer_123").customer_intelligence.health_score == 85
@@ -32,50 +63,39 @@ def test_a_killed_connection_is_reconnected_and_the_request_succeeds(acme):
     assert ctx.degraded == ()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_an_unreachable_database_is_a_503_with_the_error_shape(acme, make_token, monkeypatch):
-    from enrichment import service as service_module
-
-    token = make_token()
-    client = client_for(token)
-    assert client.get("/api/v1/customers/customer_123/context/").status_code == 200
-
-    def broken(**_kwargs):
-        from django.db import OperationalError
-
-        raise OperationalError("server closed the connection unexpectedly")
-
-    monkeypatch.setattr(service_module, "customer_ref_get", broken)
-    response = client.get("/api/v1/customers/customer_123/context/?refresh=true")
-    assert response.status_code == 503
-    assert response.json()["error"]["code"] == "context_unavailable"
-    monkeypatch.undo()
-    assert client.get("/api/v1/customers/customer_123/context/?refresh=true").status_code == 200
+def test_a_connection_killed_in_the_middle_of_an_enrichment_is_retried(acme):
+    ctx = service_with(KillsItsConnection(times=1)).enrich_context("customer_123")
+    assert ctx.degraded == ()
+    assert ctx.support_history.total_conversations == 12
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_provider_losing_the_database_once_is_retried_and_persistent_loss_degrades_it(acme, monkeypatch):
-    from django.db import OperationalError
-
-    from enrichment.providers.internal import SupportHistoryProvider
-
-    real = SupportHistoryProvider.fetch_many
-    calls = []
-
-    def flaky(self, requests, *, sections):
-        calls.append(1)
-        if len(calls) == 1:
-            raise OperationalError("connection lost")
-        return real(self, requests, sections=sections)
-
-    monkeypatch.setattr(SupportHistoryProvider, "fetch_many", flaky)
-    ctx = ContextEnrichmentService(enable_caching=False).enrich_context("customer_123")
-    assert ctx.degraded == () and ctx.support_history.total_conversations == 12 and len(calls) == 2
-
-    def down(self, requests, *, sections):
-        raise OperationalError("connection lost")
-
-    monkeypatch.setattr(SupportHistoryProvider, "fetch_many", down)
-    ctx = ContextEnrichmentService(enable_caching=False).enrich_context("customer_123")
+def test_a_connection_lost_again_on_the_retry_degrades_only_that_section(acme):
+    ctx = service_with(KillsItsConnection(times=2)).enrich_context("customer_123")
     assert [(d.section, d.reason) for d in ctx.degraded] == [("support_history", "database error: OperationalError")]
     assert ctx.engagement_metrics.login_count_30d == 45
+
+
+def test_an_unreachable_database_is_a_503_with_the_error_shape_and_recovers(acme, make_token):
+    client = client_for(make_token())
+    assert client.get("/api/v1/customers/customer_123/context/").status_code == 200
+    real_port = connection.settings_dict["PORT"]
+    pool_options = connection.settings_dict["OPTIONS"].get("pool")
+    real_timeout = pool_options["timeout"] if pool_options else None
+    try:
+        connection.close()  # back to the pool, then the pool itself: the next connection is made anew
+        connection.close_pool()
+        connection.settings_dict["PORT"] = str(closed_port())
+        if pool_options:
+            pool_options["timeout"] = 1.0
+        started = time.monotonic()
+        response = client.get("/api/v1/customers/customer_123/context/?refresh=true")
+        assert response.status_code == 503
+        assert time.monotonic() - started < 5, "an unreachable database must fail fast, not retry the wait"
+        assert response.json()["error"]["code"] == "context_unavailable"
+    finally:
+        connection.close()
+        connection.close_pool()
+        connection.settings_dict["PORT"] = real_port
+        if pool_options:
+            pool_options["timeout"] = real_timeout
+    assert client.get("/api/v1/customers/customer_123/context/?refresh=true").status_code == 200

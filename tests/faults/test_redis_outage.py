@@ -4,14 +4,12 @@ is started and stopped, so the shared one is left alone."""
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import threading
 import time
 
 import httpx
-import pytest
 import redis
 
 from enrichment import service as service_module
@@ -19,8 +17,6 @@ from enrichment.cache import context_key
 from enrichment.models import TokenScope
 from enrichment.service import ContextEnrichmentService
 from enrichment.tokens import api_token_create
-
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
 
 
 def free_port() -> int:
