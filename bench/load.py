@@ -64,8 +64,8 @@ def measure_api(ids: list[str]) -> dict:
     from django.conf import settings
 
     from bench.urls import BODY_KEY
-    from enrichment.models import TokenScope
-    from enrichment.tokens import api_token_create
+    from enrichment.api.tokens import api_token_create
+    from enrichment.context.scopes import TokenScope
 
     _token, secret = api_token_create(name=f"bench-{int(time.time())}", scope=TokenScope.FULL)
     env = {

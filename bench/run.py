@@ -68,8 +68,8 @@ def measure_cold(ids: list[str]) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from bench.floor import FLOOR_SQL
-    from enrichment.health_writer import health_flush
-    from enrichment.service import ContextEnrichmentService
+    from enrichment.engine.service import ContextEnrichmentService
+    from enrichment.history.writer import health_flush
 
     service = ContextEnrichmentService(enable_caching=False)
     db = settings.DATABASES["default"]
@@ -116,9 +116,9 @@ def measure_cache(ids: list[str]) -> dict:
     from django.conf import settings
     from django.core.cache import caches
 
-    from enrichment.cache import context_key
-    from enrichment.health_writer import health_flush
-    from enrichment.service import ContextEnrichmentService
+    from enrichment.engine.cache import context_key
+    from enrichment.engine.service import ContextEnrichmentService
+    from enrichment.history.writer import health_flush
 
     l2_only = ContextEnrichmentService(enable_caching=True, redis_url=settings.REDIS_URL, l1_max_entries=0, cache_ttl=3600)
     for customer_id in ids:
@@ -159,7 +159,7 @@ def measure_cache(ids: list[str]) -> dict:
 def measure_batch(ids: list[str], batch_ids: list[str]) -> dict:
     from django.conf import settings
 
-    from enrichment.service import ContextEnrichmentService
+    from enrichment.engine.service import ContextEnrichmentService
 
     service = ContextEnrichmentService(enable_caching=True, redis_url=settings.REDIS_URL, cache_ttl=3600)
     loop_ids = ids[:300]
@@ -202,7 +202,7 @@ def main() -> int:
     ids = rng.sample(all_ids, min(args.sample, len(all_ids)))
     batch_ids = rng.sample(all_ids, min(5000, len(all_ids)))
 
-    from enrichment.product_status import product_status_publish
+    from enrichment.realtime.product_status import product_status_publish
 
     product_status_publish()  # as the beat task does in production: incidents read once, not per context
     results: dict = {"scale": have, "cores": os.cpu_count(), "bench_scale": scale.name}

@@ -18,3 +18,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 app = Celery("enrichment")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Sub-packages of `enrichment` that hold tasks but are not Django apps of their own.
+app.autodiscover_tasks(["enrichment.engine", "enrichment.realtime"])

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from enrichment.metrics import metrics_view
+from enrichment.ops.metrics import metrics_view
 
 admin.site.site_header = "Customer context"
 admin.site.site_title = "Customer context admin"

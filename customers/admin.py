@@ -1,11 +1,13 @@
+"""Admin for contacts and engagement rows. The customer page itself (health,
+context panel, dashboard) is registered by ``enrichment.admin.customers``."""
+
 from __future__ import annotations
 
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-from customers.models import Contact, Customer, EngagementDaily, EngagementEvent
-from enrichment.admin_views import CustomerContextAdminMixin
+from customers.models import Contact, EngagementDaily, EngagementEvent
 
 
 class CappedCountPaginator(Paginator):
@@ -24,34 +26,6 @@ class ContactInline(admin.TabularInline):
     fields = ("email", "name", "role")
     extra = 0
     show_change_link = True
-
-
-@admin.register(Customer)
-class CustomerAdmin(CustomerContextAdminMixin, admin.ModelAdmin):
-    """Health columns, filters, search, actions, the context panel and the
-    dashboard come from :class:`enrichment.admin_views.CustomerContextAdminMixin`;
-    every health column reads ``customer.health`` (one join, no per-row query)."""
-
-    list_display = (
-        "customer",
-        "health_badge",
-        "churn_level",
-        "plan",
-        "mrr",
-        "renewal",
-        "flag_counts",
-        "computed",
-    )
-    list_display_links = ("customer",)
-    list_select_related = ("health",)
-    list_filter = (*CustomerContextAdminMixin.health_list_filter, "region", "industry")
-    # Searched by get_search_results: these three plus contact email (an id IN subquery).
-    search_fields = ("company_name", "domain", "external_id")
-    show_full_result_count = False
-    readonly_fields = ("created_at", "updated_at")
-    ordering = ("company_name",)
-    inlines = (ContactInline,)
-    actions = ("refresh_selected_contexts", "fetch_external_enrichment")
 
 
 @admin.register(Contact)

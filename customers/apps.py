@@ -6,4 +6,4 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self) -> None:
-        from customers import signals  # noqa: F401
+        from customers import receivers  # noqa: F401

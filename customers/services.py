@@ -12,6 +12,7 @@ from django.db.models.functions import TruncDate
 
 from customers.models import Contact, Customer, EngagementDaily, EngagementEvent
 from customers.recent_activity import RecentEvent, recent_events_record
+from customers.signals import customer_data_changed
 
 
 @transaction.atomic
@@ -112,8 +113,6 @@ def engagement_events_ingest(*, events: Sequence[EventInput]) -> IngestResult:
     minutes (:mod:`customers.recent_activity`) and the customers' contexts are
     invalidated.
     """
-    from enrichment.services import context_invalidate_on_commit
-
     if not events:
         return IngestResult(0, 0, 0, ())
     wanted = {e.customer_id for e in events}
@@ -155,8 +154,8 @@ def engagement_events_ingest(*, events: Sequence[EventInput]) -> IngestResult:
     touched_days = {e.occurred_at.astimezone(dt.UTC).date() for e in fresh}
     if fresh:
         engagement_rollup_rebuild(customer_ids=touched_customers, days=touched_days)
-    for customer_id in sorted({e.customer_id for e in fresh}):
-        context_invalidate_on_commit(customer_id=customer_id)
+    if fresh:
+        customer_data_changed.send(sender=EngagementEvent, customer_ids=sorted({e.customer_id for e in fresh}))
     return IngestResult(
         received=len(events),
         created=len(fresh),

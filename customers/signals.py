@@ -1,17 +1,9 @@
-"""Keep the engagement rollup in step with events saved one at a time
-(admin, factories). Bulk ingestion maintains the rollup itself."""
+"""Signals the customers app sends. It imports nothing from the apps above it:
+whoever keeps derived data (the enrichment service's cache) listens here."""
 
-from __future__ import annotations
+from django.dispatch import Signal
 
-from django.db.models.signals import post_save
-from django.dispatch import receiver
-
-from customers.models import EngagementEvent
-from customers.services import engagement_rollup_record
-
-
-@receiver(post_save, sender=EngagementEvent)
-def record_event_in_rollup(sender, instance: EngagementEvent, created: bool, raw: bool = False, **kwargs):
-    if raw:
-        return
-    engagement_rollup_record(event=instance, created=created)
+# Sent inside the writing transaction when a bulk write (``bulk_create``,
+# ingestion) changed customers' data without saving model instances one by one.
+# Arguments: ``customer_ids``, the external ids whose data changed.
+customer_data_changed = Signal()

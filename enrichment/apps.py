@@ -6,4 +6,7 @@ class EnrichmentConfig(AppConfig):
     verbose_name = "Customer context"
 
     def ready(self) -> None:
-        from enrichment import checks, realtime_signals, signals  # noqa: F401
+        # System checks and signal receivers register themselves when imported.
+        from enrichment import checks  # noqa: F401
+        from enrichment.engine import receivers  # noqa: F401
+        from enrichment.realtime import receivers as realtime_receivers  # noqa: F401

@@ -16,8 +16,8 @@ def check_providers(app_configs, **kwargs):
 
 @checks.register()
 def check_scoring_settings(app_configs, **kwargs):
-    from enrichment.flags import DEFAULT_THRESHOLDS
-    from enrichment.scoring import DEFAULT_WEIGHTS
+    from enrichment.rules.flags import DEFAULT_THRESHOLDS
+    from enrichment.rules.scoring import DEFAULT_WEIGHTS
 
     errors = []
     for setting, known, code in (

@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "billing",
     "support",
     "enrichment",
+    "enrichment.api",
+    "enrichment.history",
+    "enrichment.vendors",
 ]
 
 MIDDLEWARE = [

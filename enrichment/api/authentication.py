@@ -4,7 +4,7 @@ Accepts ``Authorization: Bearer cce_<prefix>_<secret>`` and the DRF-style
 ``Authorization: Token cce_<prefix>_<secret>``. A request without the header
 gets 401 ``not_authenticated``; a malformed, unknown, wrong or revoked token
 gets 401 ``authentication_failed``. ``request.auth`` is the
-:class:`~enrichment.tokens.VerifiedToken`, ``request.user`` a :class:`TokenUser`.
+:class:`~enrichment.api.tokens.VerifiedToken`, ``request.user`` a :class:`TokenUser`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from enrichment.tokens import InvalidToken, VerifiedToken, api_token_verify
+from enrichment.api.tokens import InvalidToken, VerifiedToken, api_token_verify
 
 KEYWORDS = ("bearer", "token")
 MAX_HEADER_LENGTH = 512

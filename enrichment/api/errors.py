@@ -45,8 +45,8 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from customers.services import UnknownCustomers
-from enrichment.exceptions import CustomerNotFound, InvalidLookup
-from enrichment.service import ContextUnavailable
+from enrichment.context.exceptions import CustomerNotFound, InvalidLookup
+from enrichment.engine.service import ContextUnavailable
 
 logger = structlog.get_logger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
-from enrichment.tokens import VerifiedToken
+from enrichment.api.tokens import VerifiedToken
 
 
 def request_scope(request) -> str | None:

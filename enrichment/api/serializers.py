@@ -24,10 +24,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import EXTERNAL_ID_PATTERN, EngagementKind
-from enrichment import context as ctx
-from enrichment.redaction import hidden_key
+from enrichment.context import sections as ctx
+from enrichment.context.enriched import SECTION_TYPES
+from enrichment.rendering.redaction import hidden_key
 
-SECTION_NAMES: tuple[str, ...] = tuple(ctx.SECTION_TYPES)
+SECTION_NAMES: tuple[str, ...] = tuple(SECTION_TYPES)
 MAX_CHARS_MIN = 200
 MAX_CHARS_MAX = 100_000
 BATCH_MAX_CUSTOMERS = 100
@@ -97,7 +98,7 @@ class ContextQuerySerializer(PromptQuerySerializer):
         names = [name.strip() for name in value.split(",") if name.strip()]
         if not names:
             raise serializers.ValidationError(f"give at least one section; valid sections: {', '.join(SECTION_NAMES)}")
-        unknown = sorted({name for name in names if name not in ctx.SECTION_TYPES})
+        unknown = sorted({name for name in names if name not in SECTION_TYPES})
         if unknown:
             raise serializers.ValidationError(f"unknown section(s): {', '.join(unknown)}; valid sections: {', '.join(SECTION_NAMES)}")
         return tuple(dict.fromkeys(names))

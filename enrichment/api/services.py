@@ -15,14 +15,14 @@ from django.db import DatabaseError, connections
 
 from customers.selectors import customer_ref_get
 from customers.services import EventInput, IngestResult, engagement_events_ingest
-from enrichment.agent_stats import UnknownAgent, agent_performance_for, agent_resolve
 from enrichment.api.errors import ApiError
-from enrichment.context import SECTION_TYPES, EnrichedContext
-from enrichment.exceptions import CustomerNotFound, InvalidLookup
-from enrichment.prompt import render_prompt
-from enrichment.redaction import is_restricted, prompt_hide_for, redact_context, redact_summary
-from enrichment.service import get_context_service, validate_customer_id
-from enrichment.snapshots import ContextChanges, context_changes
+from enrichment.context.enriched import SECTION_TYPES, EnrichedContext
+from enrichment.context.exceptions import CustomerNotFound, InvalidLookup
+from enrichment.engine.service import get_context_service, validate_customer_id
+from enrichment.history.snapshots import ContextChanges, context_changes
+from enrichment.realtime.agent_stats import UnknownAgent, agent_performance_for, agent_resolve
+from enrichment.rendering.prompt import render_prompt
+from enrichment.rendering.redaction import is_restricted, prompt_hide_for, redact_context, redact_summary
 
 logger = structlog.get_logger(__name__)
 
@@ -105,7 +105,7 @@ def context_changes_get(
     *, customer_id: str, scope: str, since: dt.datetime | None = None, since_last_contact: bool = False, refresh: bool = False
 ) -> ContextChanges:
     """What changed for a customer since ``since`` or since their previous
-    ticket, up to the current context (see :mod:`enrichment.snapshots`)."""
+    ticket, up to the current context (see :mod:`enrichment.history.snapshots`)."""
     ref = customer_ref_get(external_id=customer_id)
     if ref is None:
         raise CustomerNotFound(f"customer_id {customer_id!r}")

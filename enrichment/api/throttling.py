@@ -31,7 +31,7 @@ from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.throttling import BaseThrottle
 
-from enrichment.tokens import VerifiedToken
+from enrichment.api.tokens import VerifiedToken
 
 logger = structlog.get_logger(__name__)
 

@@ -27,8 +27,8 @@ from enrichment.api.errors import ApiError, InvalidParameter, RequestTooLarge, a
 from enrichment.api.permissions import HasApiToken, HasFullScope, request_scope
 from enrichment.api.selectors import customer_directory, customer_exists
 from enrichment.api.throttling import TokenRateThrottle
-from enrichment.exceptions import CustomerNotFound, InvalidLookup
-from enrichment.service import validate_customer_id
+from enrichment.context.exceptions import CustomerNotFound, InvalidLookup
+from enrichment.engine.service import validate_customer_id
 
 # --- plumbing ------------------------------------------------------------------------------
 

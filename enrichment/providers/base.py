@@ -32,7 +32,7 @@ class ContextProvider:
 
     Subclasses set the class attributes and implement :meth:`fetch`:
 
-    - ``key``: the section of :class:`~enrichment.context.EnrichedContext` it fills.
+    - ``key``: the section of :class:`~enrichment.context.enriched.EnrichedContext` it fills.
     - ``section``: that section's dataclass; ``section()`` is the default used
       when the provider fails or times out.
     - ``source``: where the data comes from (``database``, ``clearbit`` ...).

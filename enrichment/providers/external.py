@@ -1,8 +1,8 @@
 """The company enrichment section: what the vendors said, as stored by Celery.
 
-No request ever calls a vendor: :mod:`enrichment.external_tasks` fetches
+No request ever calls a vendor: :mod:`enrichment.vendors.tasks` fetches
 Clearbit (or People Data Labs), Crunchbase and NewsAPI in the background and
-stores normalised results in :class:`~enrichment.models.ExternalRecord`. This
+stores normalised results in :class:`~enrichment.vendors.models.ExternalRecord`. This
 provider reads a customer's records with one query and merges them:
 
 - company profile from the company-data vendor (Clearbit, else People Data Labs),
@@ -28,11 +28,11 @@ from typing import Any
 
 from django.conf import settings
 
-from enrichment.context import CompanyEnrichment
-from enrichment.integrations.base import CompanyData, FundingData, NewsData, payload_to_result
-from enrichment.integrations.vendors import VENDORS, active_vendors, sources_text
-from enrichment.models import ExternalRecord
+from enrichment.context.sections import CompanyEnrichment
 from enrichment.providers.base import ContextProvider, ProviderRequest
+from enrichment.vendors.base import CompanyData, FundingData, NewsData, payload_to_result
+from enrichment.vendors.models import ExternalRecord
+from enrichment.vendors.registry import VENDORS, active_vendors, sources_text
 
 MAX_NEWS = 5
 _COMPANY_ORDER = ("clearbit", "peopledatalabs")

@@ -14,7 +14,7 @@ from django.conf import settings
 from billing.selectors import subscriptions_current
 from customers.models import EngagementKind
 from customers.selectors import EngagementWindow, engagement_windows
-from enrichment.context import (
+from enrichment.context.sections import (
     AccountHealth,
     CustomerIntelligence,
     EngagementMetrics,
@@ -24,7 +24,7 @@ from enrichment.context import (
     TicketBrief,
 )
 from enrichment.providers.base import BatchProvider, ContextProvider, ProviderRequest
-from enrichment.scoring import assess
+from enrichment.rules.scoring import assess
 from support.selectors import ticket_stats_by_category, tickets_recent
 
 Sections = Mapping[int, Mapping[str, Any]]
@@ -178,7 +178,7 @@ class SubscriptionDetailsProvider(BatchProvider):
 
 class AccountHealthProvider(ContextProvider):
     """Derived: health score, churn risk and flags from the other sections.
-    Pure computation, no queries (see :mod:`enrichment.scoring`)."""
+    Pure computation, no queries (see :mod:`enrichment.rules.scoring`)."""
 
     key = "account_health"
     section = AccountHealth

@@ -1,7 +1,7 @@
 """The real-time providers: product status, the last minutes of activity and
 the agents the customer rated best. All three are cheap at request time and
 have short TTLs; on an L2 hit only their sections (and what derives from them)
-are recomputed when they expire (see ``enrichment.service``).
+are recomputed when they expire (see ``enrichment.engine.service``).
 
 ========================  ======  =============================================================
 provider (key)            TTL     reads
@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 
-from enrichment.context import (
+from enrichment.context.sections import (
     AgentPerformance,
     AgentStat,
     CurrentActivity,
@@ -39,7 +39,7 @@ Sections = Mapping[int, Mapping[str, Any]]
 class ProductStatusProvider(ContextProvider):
     """Active incidents (ours and Statuspage's), each marked ``affects_customer``
     by the customer's plan, region and features used in 30 days
-    (see :mod:`enrichment.product_status`)."""
+    (see :mod:`enrichment.realtime.product_status`)."""
 
     key = "product_status"
     section = ProductStatus
@@ -49,7 +49,7 @@ class ProductStatusProvider(ContextProvider):
     depends_on = ("engagement_metrics", "subscription_details")
 
     def data_version(self) -> str | None:
-        from enrichment.product_status import published_version
+        from enrichment.realtime.product_status import published_version
 
         return published_version()
 
@@ -57,7 +57,7 @@ class ProductStatusProvider(ContextProvider):
         return self.fetch_many([request], sections={request.customer.pk: sections})[request.customer.pk]
 
     def fetch_many(self, requests: Sequence[ProviderRequest], *, sections: Sections) -> dict[int, ProductStatus]:
-        from enrichment.product_status import current_state, product_status_for
+        from enrichment.realtime.product_status import current_state, product_status_for
 
         if not requests:
             return {}
@@ -138,7 +138,7 @@ class AgentPerformanceProvider(BatchProvider):
 
     The per-agent view (an agent's open load, median first response and CSAT
     over 7 days) does not depend on the customer, so it is not cached here:
-    the API adds it when asked (``?agent=``, see ``enrichment.agent_stats``)."""
+    the API adds it when asked (``?agent=``, see ``enrichment.realtime.agent_stats``)."""
 
     key = "agent_performance"
     section = AgentPerformance

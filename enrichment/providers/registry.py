@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from enrichment.context import SECTION_TYPES
+from enrichment.context.enriched import SECTION_TYPES
 from enrichment.providers.base import ContextProvider
 
 SETTING = "ENRICHMENT_PROVIDERS"

@@ -10,7 +10,7 @@ from billing.factories import InvoiceFactory, PlanFactory, SubscriptionFactory
 from customers.factories import ContactFactory, CustomerFactory
 from customers.models import EngagementEvent, EngagementKind
 from customers.services import engagement_rollup_rebuild
-from enrichment.service import ContextEnrichmentService
+from enrichment.engine.service import ContextEnrichmentService
 from support.factories import TicketFactory
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from billing.factories import PlanFactory, SubscriptionFactory
 from customers.factories import CustomerFactory
-from enrichment.integrations.fake_vendors import FakeVendorServer
+from enrichment.demo.fake_vendors import FakeVendorServer
 
 KEYS = {"CLEARBIT_API_KEY": "ck_test_key", "CRUNCHBASE_API_KEY": "cb_test_key", "NEWSAPI_KEY": "na_test_key"}
 

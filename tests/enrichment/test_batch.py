@@ -10,10 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from billing.factories import InvoiceFactory, SubscriptionFactory
 from customers.factories import CustomerFactory
 from customers.selectors import customer_refs_get
-from enrichment.cache import reset_l1
-from enrichment.exceptions import CustomerNotFound, InvalidLookup
-from enrichment.models import CustomerHealth
-from enrichment.service import ContextEnrichmentService
+from enrichment.context.exceptions import CustomerNotFound, InvalidLookup
+from enrichment.engine.cache import reset_l1
+from enrichment.engine.service import ContextEnrichmentService
+from enrichment.history.models import CustomerHealth
 from support.factories import TicketFactory
 from tests.enrichment.conftest import add_events
 

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 READER = """
 import json, sys, django
 django.setup()
-from enrichment.service import get_context_service
+from enrichment.engine.service import get_context_service
 service = get_context_service()
 for line in sys.stdin:
     ctx = service.enrich_context(line.strip())
@@ -54,7 +54,7 @@ def ask(proc, customer_id: str) -> dict:
 
 
 def test_invalidation_reaches_another_process_within_the_l1_ttl(acme, reader_process):
-    from enrichment.service import get_context_service
+    from enrichment.engine.service import get_context_service
 
     assert ask(reader_process, "customer_123") == {"urgent": 0, "tiers": ["computed"]}
     assert ask(reader_process, "customer_123")["tiers"] == ["l1"]

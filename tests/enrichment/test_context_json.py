@@ -9,15 +9,13 @@ import datetime as dt
 import json
 from decimal import Decimal
 
-from enrichment.context import (
-    SCHEMA_VERSION,
-    SECTION_TYPES,
+from enrichment.context.enriched import SCHEMA_VERSION, SECTION_TYPES, EnrichedContext
+from enrichment.context.sections import (
     AccountHealth,
     CompanyEnrichment,
     CustomerIntelligence,
     Degraded,
     EngagementMetrics,
-    EnrichedContext,
     FeatureUsage,
     Flag,
     HealthFactor,
@@ -226,7 +224,7 @@ def with_optional_fields(ctx: EnrichedContext) -> EnrichedContext:
 def _with_realtime_fields(ctx: EnrichedContext) -> EnrichedContext:
     """Issue 7: product status details, current activity, agent performance,
     next actions and section versions."""
-    from enrichment.context import AgentPerformance, AgentStat, CurrentActivity, FeatureUsage, NextAction
+    from enrichment.context.sections import AgentPerformance, AgentStat, CurrentActivity, FeatureUsage, NextAction
 
     status = ctx.product_status
     incident = dataclasses.replace(status.active_incidents[0], id="sp_abc123")

@@ -13,8 +13,7 @@ import re
 
 import pytest
 
-from enrichment import flags as flags_module
-from enrichment.context import (
+from enrichment.context.sections import (
     CustomerIntelligence,
     EngagementMetrics,
     Flag,
@@ -23,7 +22,8 @@ from enrichment.context import (
     SubscriptionDetails,
     SupportHistory,
 )
-from enrichment.flags import DEFAULT_THRESHOLDS, RULES, evaluate_flags
+from enrichment.rules import flags as flags_module
+from enrichment.rules.flags import DEFAULT_THRESHOLDS, RULES, evaluate_flags
 
 TODAY = dt.date(2025, 11, 14)
 NOW = dt.datetime(2025, 11, 14, 9, 30, tzinfo=dt.UTC)

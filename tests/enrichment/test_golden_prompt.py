@@ -9,7 +9,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from enrichment.service import ContextEnrichmentService
+from enrichment.engine.service import ContextEnrichmentService
 
 SEED_EXAMPLE = """<customer_context>
 Company: Acme Corp

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from enrichment.health_writer import health_flush
-from enrichment.models import CustomerHealth
-from enrichment.service import ContextEnrichmentService
+from enrichment.engine.service import ContextEnrichmentService
+from enrichment.history.models import CustomerHealth
+from enrichment.history.writer import health_flush
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,7 +17,7 @@ def test_deferred_writes_land_within_the_flush_interval(acme, settings):
     settings.ENRICHMENT_HEALTH_WRITES = "auto"
     settings.ENRICHMENT_HEALTH_FLUSH_SECONDS = 0.2
     health_flush()
-    from enrichment import health_writer
+    from enrichment.history import writer as health_writer
 
     health_writer._WRITER = None  # a writer with this test's interval
     ContextEnrichmentService(enable_caching=False).enrich_context("customer_123")
@@ -31,7 +31,7 @@ def test_deferred_writes_land_within_the_flush_interval(acme, settings):
 def test_the_latest_context_of_a_customer_wins_and_flush_writes_everything(acme, settings):
     settings.ENRICHMENT_HEALTH_WRITES = "auto"
     settings.ENRICHMENT_HEALTH_FLUSH_SECONDS = 60  # only an explicit flush writes
-    from enrichment import health_writer
+    from enrichment.history import writer as health_writer
 
     health_writer._WRITER = None
     service = ContextEnrichmentService(enable_caching=False)

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from enrichment.cache import expired_sections, mark_hit, with_latency
-from enrichment.context import EnrichedContext
-from enrichment.lazy import LazyEnrichedContext
+from enrichment.context.enriched import EnrichedContext
+from enrichment.context.lazy import LazyEnrichedContext
+from enrichment.engine.cache import expired_sections, mark_hit, with_latency
 
 pytestmark = pytest.mark.django_db
 
@@ -62,8 +62,8 @@ def test_lazy_contexts_are_read_only_and_copy_cheaply(fresh):
 def test_a_malformed_cache_entry_is_a_miss(acme, settings):
     from django.core.cache import caches
 
-    from enrichment.cache import context_key
-    from enrichment.service import ContextEnrichmentService
+    from enrichment.engine.cache import context_key
+    from enrichment.engine.service import ContextEnrichmentService
 
     service = ContextEnrichmentService(enable_caching=True, redis_url=settings.REDIS_URL, cache_ttl=60)
     caches["context"].set(context_key("customer_123"), {"garbage": True})

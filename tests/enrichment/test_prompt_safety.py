@@ -18,19 +18,19 @@ from decimal import Decimal
 
 import pytest
 
-from enrichment.context import (
+from enrichment.context.enriched import EnrichedContext
+from enrichment.context.sections import (
     AccountHealth,
     CompanyEnrichment,
     CustomerIntelligence,
     EngagementMetrics,
-    EnrichedContext,
     IncidentBrief,
     NewsItem,
     ProductStatus,
     SubscriptionDetails,
     SupportHistory,
 )
-from enrichment.prompt import CLOSE_TAG, DROP_ORDER, OPEN_TAG, render_prompt, safe_text
+from enrichment.rendering.prompt import CLOSE_TAG, DROP_ORDER, OPEN_TAG, render_prompt, safe_text
 
 NOW = dt.datetime(2025, 11, 14, 9, 30, tzinfo=dt.UTC)
 TODAY = NOW.date()

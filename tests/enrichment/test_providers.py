@@ -11,7 +11,7 @@ from django.utils import timezone
 from billing.factories import InvoiceFactory, SubscriptionFactory
 from customers.factories import CustomerFactory
 from customers.selectors import customer_ref_get
-from enrichment.context import SubscriptionDetails
+from enrichment.context.sections import SubscriptionDetails
 from enrichment.providers.base import ProviderRequest
 from enrichment.providers.internal import (
     CustomerIntelligenceProvider,

@@ -10,13 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from enrichment.context import (
-    AccountHealth,
-    CustomerIntelligence,
-    EngagementMetrics,
-    SubscriptionDetails,
-    SupportHistory,
-)
+from enrichment.context.sections import AccountHealth, CustomerIntelligence, EngagementMetrics, SubscriptionDetails, SupportHistory
 from enrichment.providers.base import ContextProvider
 from enrichment.providers.internal import (
     AccountHealthProvider,

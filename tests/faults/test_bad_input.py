@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 
 from customers.factories import CustomerFactory
 from customers.models import EngagementEvent
-from enrichment.models import TokenScope
+from enrichment.context.scopes import TokenScope
 from tests.enrichment.api.helpers import client_for
 
 pytestmark = pytest.mark.django_db

@@ -12,9 +12,9 @@ import psycopg
 import pytest
 from django.db import connection
 
+from enrichment.engine.service import ContextEnrichmentService
 from enrichment.providers.internal import SupportHistoryProvider
 from enrichment.providers.registry import load_providers
-from enrichment.service import ContextEnrichmentService
 from tests.enrichment.api.helpers import client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,11 +12,11 @@ import time
 import httpx
 import redis
 
-from enrichment import service as service_module
-from enrichment.cache import context_key
-from enrichment.models import TokenScope
-from enrichment.service import ContextEnrichmentService
-from enrichment.tokens import api_token_create
+from enrichment.api.tokens import api_token_create
+from enrichment.context.scopes import TokenScope
+from enrichment.engine import service as service_module
+from enrichment.engine.cache import context_key
+from enrichment.engine.service import ContextEnrichmentService
 
 
 def free_port() -> int:

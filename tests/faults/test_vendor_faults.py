@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from enrichment.external_tasks import fetch_external_enrichment
-from enrichment.integrations.fake_vendors import Reply
-from enrichment.models import ExternalRecord
-from enrichment.service import ContextEnrichmentService
+from enrichment.demo.fake_vendors import Reply
+from enrichment.engine.service import ContextEnrichmentService
+from enrichment.vendors.models import ExternalRecord
+from enrichment.vendors.tasks import fetch_external_enrichment
 from tests.enrichment.external_fixtures import make_customer
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from enrichment.models import TokenScope
-from enrichment.tokens import api_token_create
+from enrichment.api.tokens import api_token_create
+from enrichment.context.scopes import TokenScope
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from enrichment.exceptions import ContextEnrichmentError, CustomerNotFound
-from enrichment.service import get_context_service
+from enrichment.context.exceptions import ContextEnrichmentError, CustomerNotFound
+from enrichment.engine.service import get_context_service
 
 
 class Command(BaseCommand):

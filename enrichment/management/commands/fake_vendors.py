@@ -16,7 +16,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from enrichment.integrations.fake_vendors import FakeVendorServer
+from enrichment.demo.fake_vendors import FakeVendorServer
 
 
 class Command(BaseCommand):

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from customers.models import Customer
-from enrichment.external_tasks import fetch_external_enrichment
-from enrichment.models import ExternalRecord
+from enrichment.vendors.models import ExternalRecord
+from enrichment.vendors.tasks import fetch_external_enrichment
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from enrichment.models import ApiToken
-from enrichment.tokens import api_token_revoke
+from enrichment.api.models import ApiToken
+from enrichment.api.tokens import api_token_revoke
 
 
 class Command(BaseCommand):

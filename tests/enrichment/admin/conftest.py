@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from enrichment.models import CustomerHealth
+from enrichment.history.models import CustomerHealth
 
 CHANGELIST = "/admin/customers/customer/"
 

@@ -13,12 +13,12 @@ from django.core.management import call_command
 from django.test import TestCase, override_settings
 
 from customers.models import Customer
-from enrichment.context import EngagementMetrics
-from enrichment.exceptions import ContextEnrichmentError
-from enrichment.models import CustomerHealth
+from enrichment.context.exceptions import ContextEnrichmentError
+from enrichment.context.sections import EngagementMetrics
+from enrichment.engine.service import ContextEnrichmentService, get_context_service
+from enrichment.history.models import CustomerHealth
 from enrichment.providers.base import ContextProvider
 from enrichment.providers.registry import load_providers
-from enrichment.service import ContextEnrichmentService, get_context_service
 from support.factories import TicketFactory
 from tests.enrichment.admin.conftest import CHANGELIST, change_url, staff_user
 
@@ -181,7 +181,7 @@ class SeededAdminTests(TestCase):
         service = ContextEnrichmentService(enable_caching=False, providers=providers)
         self.client.force_login(self.superuser)
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr("enrichment.admin_views.get_context_service", lambda: service)
+            mp.setattr("enrichment.admin.views.get_context_service", lambda: service)
             html = self.client.get(change_url(self.acme)).content.decode()
         assert 'id="cc-degraded"' in html and "Degraded context" in html
         assert "error: RuntimeError" in html
@@ -194,7 +194,7 @@ class SeededAdminTests(TestCase):
 
         self.client.force_login(self.superuser)
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr("enrichment.admin_views.get_context_service", lambda: Down())
+            mp.setattr("enrichment.admin.views.get_context_service", lambda: Down())
             response = self.client.get(change_url(self.acme))
         assert response.status_code == 200
         html = response.content.decode()
@@ -228,7 +228,7 @@ class SeededAdminTests(TestCase):
         queued = []
         self.client.force_login(self.superuser)
         with override_settings(CLEARBIT_API_KEY="sk_test"), pytest.MonkeyPatch.context() as mp:
-            mp.setattr("enrichment.external_tasks.fetch_external_enrichment.delay", queued.append)
+            mp.setattr("enrichment.vendors.tasks.fetch_external_enrichment.delay", queued.append)
             response = self.client.post(
                 CHANGELIST,
                 {"action": "fetch_external_enrichment", "_selected_action": [self.acme.pk, self.globex.pk]},

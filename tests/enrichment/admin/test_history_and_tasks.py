@@ -11,12 +11,12 @@ from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from customers.models import Customer
-from enrichment.admin_charts import sparkline, trend_chart, weekly_points
-from enrichment.admin_views import dashboard_data, freshness, health_trend
-from enrichment.demo_history import health_history_backfill
-from enrichment.models import CustomerHealth, HealthDaily
-from enrichment.refresh import contexts_refresh
-from enrichment.tasks import refresh_contexts
+from enrichment.admin.charts import sparkline, trend_chart, weekly_points
+from enrichment.admin.views import dashboard_data, freshness, health_trend
+from enrichment.demo.history import health_history_backfill
+from enrichment.engine.services import contexts_refresh
+from enrichment.engine.tasks import refresh_contexts
+from enrichment.history.models import CustomerHealth, HealthDaily
 
 
 @pytest.mark.django_db

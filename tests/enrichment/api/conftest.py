@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from enrichment.models import TokenScope
-from enrichment.tokens import api_token_create, reset_token_cache
+from enrichment.api.tokens import api_token_create, reset_token_cache
+from enrichment.context.scopes import TokenScope
 from tests.enrichment.api.helpers import client_for
 
 

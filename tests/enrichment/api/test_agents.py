@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import async_to_sync
 
-from enrichment.agents import ContextAwareAgentMixin
-from enrichment.context import EnrichedContext
-from enrichment.models import TokenScope
+from enrichment.agents.client import ContextAwareAgentMixin
+from enrichment.context.enriched import EnrichedContext
+from enrichment.context.scopes import TokenScope
 from tests.enrichment.api.helpers import ACME
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,9 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from enrichment.models import ApiToken, TokenScope
-from enrichment.tokens import api_token_create, api_token_revoke, api_token_verify, hash_secret
+from enrichment.api.models import ApiToken
+from enrichment.api.tokens import api_token_create, api_token_revoke, api_token_verify, hash_secret
+from enrichment.context.scopes import TokenScope
 from tests.enrichment.api.helpers import ACME, assert_error, client_for
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from customers.models import Customer
-from enrichment.context import SECTION_TYPES
-from enrichment.service import get_context_service
+from enrichment.context.enriched import SECTION_TYPES
+from enrichment.engine.service import get_context_service
 from support.factories import TicketFactory
 from tests.enrichment.api.helpers import ACME, assert_error
 

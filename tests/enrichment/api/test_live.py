@@ -8,9 +8,9 @@ import httpx
 import pytest
 from django.core.management import call_command
 
-from enrichment.agents import ContextAPIError, ContextClient, CustomerNotFoundError
-from enrichment.models import TokenScope
-from enrichment.tokens import api_token_create
+from enrichment.agents.client import ContextAPIError, ContextClient, CustomerNotFoundError
+from enrichment.api.tokens import api_token_create
+from enrichment.context.scopes import TokenScope
 from tests.enrichment.api.helpers import ACME, HIDDEN_JSON_KEYS, all_keys
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

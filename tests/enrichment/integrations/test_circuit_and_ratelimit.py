@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from enrichment.external_tasks import fetch_vendor_data
-from enrichment.integrations.circuit import CLOSED, HALF_OPEN, OPEN, CircuitBreaker, circuit_states
-from enrichment.integrations.fake_vendors import Reply
-from enrichment.integrations.ratelimit import RateLimiter, vendor_limit
-from enrichment.models import ExternalRecord
+from enrichment.demo.fake_vendors import Reply
+from enrichment.vendors.circuit import CLOSED, HALF_OPEN, OPEN, CircuitBreaker, circuit_states
+from enrichment.vendors.models import ExternalRecord
+from enrichment.vendors.ratelimit import RateLimiter, vendor_limit
+from enrichment.vendors.tasks import fetch_vendor_data
 from tests.enrichment.external_fixtures import make_customer
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -133,7 +133,7 @@ def test_the_in_process_fallback_without_redis(settings):
 HAMMER = """
 import json, os, sys, time, django
 django.setup()
-from enrichment.integrations.ratelimit import RateLimiter
+from enrichment.vendors.ratelimit import RateLimiter
 limiter = RateLimiter("hammered", limit=int(sys.argv[1]), window=30)
 print("ready", flush=True)
 sys.stdin.readline()  # both processes start hammering when the test says go

@@ -10,11 +10,11 @@ import time
 
 import pytest
 
-from enrichment.external_tasks import fetch_vendor_data
-from enrichment.integrations.clearbit import ClearbitClient
-from enrichment.integrations.fake_vendors import Reply
-from enrichment.integrations.http import VendorAuthError, VendorBadResponse, VendorQueued, VendorRateLimited, VendorTimeout
-from enrichment.models import ExternalRecord
+from enrichment.demo.fake_vendors import Reply
+from enrichment.vendors.clearbit import ClearbitClient
+from enrichment.vendors.http import VendorAuthError, VendorBadResponse, VendorQueued, VendorRateLimited, VendorTimeout
+from enrichment.vendors.models import ExternalRecord
+from enrichment.vendors.tasks import fetch_vendor_data
 from tests.enrichment.external_fixtures import make_customer
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from billing.factories import PlanFactory, SubscriptionFactory
 from customers.factories import CustomerFactory
-from enrichment import service as service_module
-from enrichment.service import ContextEnrichmentService
+from enrichment.engine import service as service_module
+from enrichment.engine.service import ContextEnrichmentService
 from tests.enrichment.conftest import add_events
 
 
@@ -127,8 +127,8 @@ def make_customer(*, external_id: str, plan: str = "premium", region: str = "us"
 @pytest.fixture
 def api_clients(db):
     """(full-scope client, customer-facing client), with fresh token caches."""
-    from enrichment.models import TokenScope
-    from enrichment.tokens import api_token_create, reset_token_cache
+    from enrichment.api.tokens import api_token_create, reset_token_cache
+    from enrichment.context.scopes import TokenScope
     from tests.enrichment.api.helpers import client_for
 
     reset_token_cache()

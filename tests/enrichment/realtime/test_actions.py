@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from enrichment import actions as actions_module
-from enrichment.actions import ACTION_RULES, suggest_actions
-from enrichment.context import (
+from enrichment.context.sections import (
     AccountHealth,
     CustomerIntelligence,
     Flag,
@@ -16,7 +14,9 @@ from enrichment.context import (
     ProductStatus,
     SubscriptionDetails,
 )
-from enrichment.prompt import render_prompt
+from enrichment.rendering.prompt import render_prompt
+from enrichment.rules import actions as actions_module
+from enrichment.rules.actions import ACTION_RULES, suggest_actions
 
 
 def sections(*codes: str, health: int = 75, days_to_renewal: int | None = 200, days_to_trial_end: int | None = None, incident=None):

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from enrichment.context import AgentStat
+from enrichment.context.sections import AgentStat
 from support.factories import TicketFactory
 from tests.enrichment.api.helpers import assert_error
 from tests.enrichment.realtime.conftest import make_customer

@@ -14,9 +14,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from billing.factories import InvoiceFactory
-from enrichment.models import ContextSnapshot, CustomerHealth
-from enrichment.prompt import render_prompt
-from enrichment.snapshots import content_hash, context_changes, snapshot_data
+from enrichment.history.models import ContextSnapshot, CustomerHealth
+from enrichment.history.snapshots import content_hash, context_changes, snapshot_data
+from enrichment.rendering.prompt import render_prompt
 from support.factories import TicketFactory
 from tests.enrichment.api.helpers import assert_error
 from tests.enrichment.realtime.conftest import make_customer

@@ -14,7 +14,7 @@ from customers.factories import ContactFactory, CustomerFactory
 from customers.models import EngagementEvent
 from customers.recent_activity import KEY_PREFIX, recent_events, redis_client
 from customers.services import EventInput, engagement_events_ingest
-from enrichment.context import FeatureUsage
+from enrichment.context.sections import FeatureUsage
 
 pytestmark = pytest.mark.django_db
 

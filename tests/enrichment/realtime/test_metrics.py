@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from enrichment import metrics
-from enrichment.cache import reset_l1
+from enrichment.engine.cache import reset_l1
+from enrichment.ops import metrics
 from tests.enrichment.realtime.conftest import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -82,10 +82,10 @@ def test_context_requests_are_counted_per_tier(client, shared_service):
 
 
 def test_degraded_sections_are_counted(client, uncached_service):
-    from enrichment.context import CurrentActivity
+    from enrichment.context.sections import CurrentActivity
+    from enrichment.engine.service import ContextEnrichmentService
     from enrichment.providers.base import ContextProvider
     from enrichment.providers.registry import load_providers
-    from enrichment.service import ContextEnrichmentService
 
     class Broken(ContextProvider):
         key = "current_activity"
@@ -103,8 +103,8 @@ def test_degraded_sections_are_counted(client, uncached_service):
 
 
 def test_vendor_task_outcomes_and_circuits(client, settings):
-    from enrichment.external_tasks import fetch_vendor_data
-    from enrichment.integrations.circuit import CircuitBreaker
+    from enrichment.vendors.circuit import CircuitBreaker
+    from enrichment.vendors.tasks import fetch_vendor_data
 
     customer = make_customer(external_id="vendor_counted")
     fetch_vendor_data.delay(customer.pk, "clearbit")  # eager: no key configured -> "not configured"

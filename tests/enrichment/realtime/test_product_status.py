@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from enrichment.cache import reset_l1
-from enrichment.product_status import (
+from enrichment.engine.cache import reset_l1
+from enrichment.realtime.product_status import (
     STATUSPAGE_KEY,
     current_state,
     incident_affects,
@@ -20,7 +20,7 @@ from enrichment.product_status import (
     product_status_publish,
     published_version,
 )
-from enrichment.realtime_tasks import fetch_product_status
+from enrichment.realtime.tasks import fetch_product_status
 from support.factories import IncidentFactory
 from tests.enrichment.realtime.conftest import make_customer, sp_component, sp_incident, statuspage_summary
 
@@ -219,7 +219,7 @@ def test_without_statuspage_url_nothing_is_fetched(settings):
 
 
 def test_normalize_rejects_bodies_without_a_status_and_caps_strings():
-    from enrichment.product_status import StatuspageError
+    from enrichment.realtime.product_status import StatuspageError
 
     with pytest.raises(StatuspageError):
         normalize_statuspage({"incidents": []}, fetched_at=timezone.now())

@@ -14,8 +14,8 @@ from django.utils import timezone
 from billing.factories import SubscriptionFactory
 from config.celery_app import app as celery_app
 from customers.factories import CustomerFactory
-from enrichment.models import CustomerHealth, ExternalRecord, HealthDaily
-from enrichment.scheduled_tasks import (
+from enrichment.engine.service import get_context_service
+from enrichment.engine.tasks import (
     active_customer_ids,
     refresh_active_contexts,
     refresh_renewing_contexts,
@@ -23,7 +23,8 @@ from enrichment.scheduled_tasks import (
     renewing_customer_ids,
     snapshot_health_daily,
 )
-from enrichment.service import get_context_service
+from enrichment.history.models import CustomerHealth, HealthDaily
+from enrichment.vendors.models import ExternalRecord
 from tests.enrichment.conftest import add_events
 from tests.enrichment.external_fixtures import make_customer
 

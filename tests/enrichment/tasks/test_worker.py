@@ -23,11 +23,11 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery_app import app as celery_app
-from enrichment.context import CompanyEnrichment
-from enrichment.external_tasks import fetch_external_enrichment
-from enrichment.integrations.fake_vendors import Reply
-from enrichment.models import ExternalRecord
-from enrichment.service import get_context_service
+from enrichment.context.sections import CompanyEnrichment
+from enrichment.demo.fake_vendors import Reply
+from enrichment.engine.service import get_context_service
+from enrichment.vendors.models import ExternalRecord
+from enrichment.vendors.tasks import fetch_external_enrichment
 from tests.enrichment.external_fixtures import KEYS, make_customer
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -1,0 +1,137 @@
+"""The enriched context: the frozen dataclass passed between every layer.
+
+Providers fill its sections (:mod:`enrichment.context.sections`), the cache
+stores its JSON, and the API, admin, CLI and prompt renderer all render the
+same :class:`EnrichedContext`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from enrichment.context.codec import encode_dataclass, from_jsonable
+from enrichment.context.sections import (
+    AccountHealth,
+    AgentPerformance,
+    CompanyEnrichment,
+    CurrentActivity,
+    CustomerIntelligence,
+    Degraded,
+    EngagementMetrics,
+    Flag,
+    HealthFactor,
+    NextAction,
+    ProductStatus,
+    SourceInfo,
+    SubscriptionDetails,
+    SupportHistory,
+)
+
+# Bump when a field is renamed or its meaning changes: it is part of the cache
+# key, so old entries are simply not read after a deploy.
+# 2: current_activity, agent_performance, next_actions; product status details.
+SCHEMA_VERSION = 3
+
+
+SECTION_TYPES: dict[str, type] = {
+    "customer_intelligence": CustomerIntelligence,
+    "engagement_metrics": EngagementMetrics,
+    "support_history": SupportHistory,
+    "subscription_details": SubscriptionDetails,
+    "account_health": AccountHealth,
+    "company_enrichment": CompanyEnrichment,
+    "product_status": ProductStatus,
+    "current_activity": CurrentActivity,
+    "agent_performance": AgentPerformance,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichedContext:
+    customer_intelligence: CustomerIntelligence = CustomerIntelligence()
+    engagement_metrics: EngagementMetrics = EngagementMetrics()
+    support_history: SupportHistory = SupportHistory()
+    subscription_details: SubscriptionDetails = SubscriptionDetails()
+    account_health: AccountHealth = AccountHealth()
+    company_enrichment: CompanyEnrichment | None = None
+    product_status: ProductStatus = ProductStatus()
+    current_activity: CurrentActivity = CurrentActivity()
+    agent_performance: AgentPerformance = AgentPerformance()
+    next_actions: tuple[NextAction, ...] = ()
+    enriched_at: dt.datetime | None = None
+    cache_hit: bool = False
+    enrichment_latency_ms: float = 0.0
+    sources: dict[str, SourceInfo] = field(default_factory=dict)
+    degraded: tuple[Degraded, ...] = ()
+    schema_version: int = SCHEMA_VERSION
+
+    # -- derived views ---------------------------------------------------------
+    @property
+    def customer_id(self) -> str:
+        return self.customer_intelligence.customer_id
+
+    @property
+    def health_breakdown(self) -> tuple[HealthFactor, ...]:
+        return self.account_health.breakdown
+
+    @property
+    def flags(self) -> tuple[Flag, ...]:
+        return self.account_health.flags
+
+    @property
+    def is_degraded(self) -> bool:
+        return bool(self.degraded)
+
+    # -- JSON ---------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: the seed's fields plus health_breakdown, flags,
+        sources and degraded at the top level."""
+        data = encode_dataclass(self)
+        health = data["account_health"]
+        data["health_breakdown"] = health.pop("breakdown")
+        data["flags"] = health.pop("flags")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EnrichedContext:
+        data = dict(data)
+        health = dict(data.get("account_health") or {})
+        health["breakdown"] = data.pop("health_breakdown", [])
+        health["flags"] = data.pop("flags", [])
+        data["account_health"] = health
+        return from_jsonable(cls, data)
+
+    # -- renderings ---------------------------------------------------------------
+    def to_prompt_context(self, *, max_chars: int | None = None, hide: frozenset[str] = frozenset()) -> str:
+        from enrichment.rendering.prompt import render_prompt
+
+        return self.memoized(("prompt", max_chars, hide), lambda: render_prompt(self, max_chars=max_chars, hide=hide))
+
+    def memoized(self, key: Any, build: Any) -> Any:
+        """A rendering of this context. Contexts served from the cache keep it
+        (see :class:`~enrichment.context.lazy.LazyEnrichedContext`); others build it."""
+        return build()
+
+    def get_summary(self) -> dict[str, Any]:
+        """Exactly the seed's summary keys."""
+        intel = self.customer_intelligence
+        health = self.account_health
+        return {
+            "company_name": intel.company_name,
+            "plan": intel.plan,
+            "health_score": health.health_score,
+            "churn_risk": health.churn_risk,
+            "churn_risk_level": health.churn_risk_level,
+            "login_count_30d": self.engagement_metrics.login_count_30d,
+            "open_tickets": self.support_history.open_tickets,
+            "days_to_renewal": self.subscription_details.days_to_renewal,
+            "has_critical_issues": bool(health.red_flags),
+            "has_opportunities": bool(health.green_flags),
+            "cache_hit": self.cache_hit,
+        }
+
+    def replace(self, **changes: Any) -> EnrichedContext:
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,124 @@
+"""Tasks run by Celery beat (``CELERY_BEAT_SCHEDULE`` in settings).
+
+Each selects its customers with one set-based query, then refreshes them in
+chunks through the batch engine (``ContextEnrichmentService.refresh_many``: each
+provider runs once per chunk of up to ``REFRESH_CHUNK`` customers), one
+``refresh_context_batch`` task per chunk so a big selection spreads over the
+workers of the ``refresh`` queue.
+
+============================  ==================  ==============================================
+task                          default schedule    what
+============================  ==================  ==============================================
+refresh_active_contexts       every 15 minutes    customers with product activity in the last
+                                                  CONTEXT_REFRESH_ACTIVE_DAYS day(s)
+refresh_renewing_contexts     hourly at :05       live subscriptions renewing or ending their
+                                                  trial within CONTEXT_REFRESH_RENEWAL_DAYS
+refresh_stale_external_data   hourly at :20       eligible customers whose vendor data is older
+                                                  than EXTERNAL_DATA_TTL_HOURS (or missing)
+snapshot_health_daily         daily 23:50 UTC     every customer's latest health into the history
+============================  ==================  ==============================================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import structlog
+from celery import shared_task
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from billing.models import LIVE_STATUSES, Subscription
+from customers.models import Customer, EngagementDaily
+from enrichment.engine.services import contexts_refresh
+
+logger = structlog.get_logger(__name__)
+
+REFRESH_CHUNK = 500
+
+
+# -- selection ------------------------------------------------------------------------------
+def active_customer_ids(*, today: dt.date | None = None, days: int | None = None) -> list[str]:
+    """External ids of customers with any engagement in the last ``days`` days
+    (from the daily rollup: an index range, not the events table)."""
+    today = today or timezone.localdate()
+    days = settings.CONTEXT_REFRESH_ACTIVE_DAYS if days is None else days
+    activity = EngagementDaily.objects.filter(customer=OuterRef("pk"), day__gte=today - dt.timedelta(days=days), day__lte=today)
+    return list(Customer.objects.filter(Exists(activity)).order_by("pk").values_list("external_id", flat=True))
+
+
+def renewing_customer_ids(*, today: dt.date | None = None, days: int | None = None) -> list[str]:
+    """External ids of customers whose live subscription renews, or whose trial
+    ends, within the next ``days`` days."""
+    today = today or timezone.localdate()
+    days = settings.CONTEXT_REFRESH_RENEWAL_DAYS if days is None else days
+    until = today + dt.timedelta(days=days)
+    renewing = Subscription.objects.filter(
+        Q(renewal_date__gte=today, renewal_date__lte=until) | Q(trial_ends_at__gte=today, trial_ends_at__lte=until),
+        customer=OuterRef("pk"),
+        status__in=LIVE_STATUSES,
+    )
+    return list(Customer.objects.filter(Exists(renewing)).order_by("pk").values_list("external_id", flat=True))
+
+
+# -- refresh ---------------------------------------------------------------------------------
+def contexts_refresh_batch(*, customer_ids: list[str]) -> int:
+    """Recompute and cache these customers' contexts with the batch engine (a
+    few queries per chunk, whatever the count); returns how many were stored."""
+    from enrichment.engine.service import get_context_service
+
+    if not customer_ids:
+        return 0
+    return get_context_service().refresh_many(list(customer_ids), chunk_size=REFRESH_CHUNK)
+
+
+def _fan_out(customer_ids: list[str], reason: str) -> int:
+    for start in range(0, len(customer_ids), REFRESH_CHUNK):
+        refresh_context_batch.delay(customer_ids[start : start + REFRESH_CHUNK])
+    logger.info("contexts_refresh_scheduled", reason=reason, customers=len(customer_ids))
+    return len(customer_ids)
+
+
+@shared_task(name="enrichment.refresh_context_batch", ignore_result=True)
+def refresh_context_batch(customer_ids: list[str]) -> int:
+    return contexts_refresh_batch(customer_ids=list(customer_ids))
+
+
+@shared_task(name="enrichment.refresh_active_contexts", ignore_result=True)
+def refresh_active_contexts() -> int:
+    """Beat: recompute the contexts of recently active customers."""
+    return _fan_out(active_customer_ids(), "active")
+
+
+@shared_task(name="enrichment.refresh_renewing_contexts", ignore_result=True)
+def refresh_renewing_contexts() -> int:
+    """Beat: recompute the contexts of customers renewing (or ending a trial) soon."""
+    return _fan_out(renewing_customer_ids(), "renewing")
+
+
+@shared_task(name="enrichment.refresh_stale_external_data", ignore_result=True)
+def refresh_stale_external_data() -> int:
+    """Beat: start vendor lookups for eligible customers whose data is stale or
+    missing (at most EXTERNAL_REFRESH_BATCH per run; the rest next run)."""
+    from enrichment.vendors.tasks import fetch_external_enrichment, stale_external_customers
+
+    pks = stale_external_customers()
+    for pk in pks:
+        fetch_external_enrichment.delay(pk)
+    logger.info("external_refresh_scheduled", customers=len(pks))
+    return len(pks)
+
+
+@shared_task(name="enrichment.snapshot_health_daily", ignore_result=True)
+def snapshot_health_daily(day: str | None = None) -> int:
+    """Beat: copy every customer's latest health into the daily history."""
+    from enrichment.history.services import health_daily_snapshot
+
+    return health_daily_snapshot(day=dt.date.fromisoformat(day) if day else timezone.localdate())
+
+
+@shared_task(name="enrichment.refresh_contexts", ignore_result=False)
+def refresh_contexts(customer_ids: list[str]) -> int:
+    """Force-refresh the contexts of these external ids; returns how many succeeded."""
+    return contexts_refresh(customer_ids=list(customer_ids))

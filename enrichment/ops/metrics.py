@@ -1,0 +1,195 @@
+"""Prometheus metrics, served at ``/metrics`` (see :func:`metrics_view`).
+
+==========================================  =========  =====================================================
+metric                                      type       what
+==========================================  =========  =====================================================
+enrichment_context_requests_total{tier}     counter    context requests by the tier that answered: l1, l2,
+                                                       partial (L2 hit with expired sections recomputed),
+                                                       computed. Hit ratio: (l1 + l2) / all
+enrichment_cache_hit_ratio                  gauge      the same ratio since this process started
+enrichment_context_seconds{tier}            histogram  enrichment latency per tier; ``l1`` is sampled (1 hit
+                                                       in ``L1_SAMPLE``) to keep the L1 path at ~2 µs
+enrichment_provider_seconds{provider}       histogram  each provider's time when it ran (computed sections)
+enrichment_degraded_sections_total          counter    sections served with defaults, by section and
+  {section,reason}                                     reason (error, database_error, timeout, deadline)
+enrichment_vendor_task_outcomes_total       counter    external-data task outcomes per vendor (ok, no_data,
+  {vendor,outcome}                                     error, queued, fresh, retry, failure, ...), counted
+                                                       in the shared cache: every worker's tasks
+enrichment_vendor_circuit_state{vendor}     gauge      0 closed, 1 half-open, 2 open (the shared circuit)
+enrichment_vendor_circuit_failures{vendor}  gauge      consecutive failures counted by the circuit
+==========================================  =========  =====================================================
+
+Request metrics are per process (each gunicorn worker counts its own: scrape
+each, or run one worker per container); vendor and circuit metrics are read
+from the shared cache at scrape time, so any process reports them for all.
+The L1 hit path only increments a plain integer; the counters are exported by
+a collector when scraped.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+
+import structlog
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+logger = structlog.get_logger(__name__)
+
+disable_created_metrics()  # no *_created series: they double the output for nothing here
+REGISTRY = CollectorRegistry(auto_describe=True)
+L1_SAMPLE = 64  # one L1 hit in this many is timed into the histogram
+
+_BUCKETS = (0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+CONTEXT_SECONDS = Histogram(
+    "enrichment_context_seconds",
+    f"Context enrichment latency by the tier that answered (l1 sampled 1 in {L1_SAMPLE}).",
+    ["tier"],
+    buckets=_BUCKETS,
+    registry=REGISTRY,
+)
+PROVIDER_SECONDS = Histogram(
+    "enrichment_provider_seconds", "Time a context provider took when it ran.", ["provider"], buckets=_BUCKETS, registry=REGISTRY
+)
+DEGRADED_SECTIONS = Counter(
+    "enrichment_degraded_sections", "Sections served with defaults after a failure.", ["section", "reason"], registry=REGISTRY
+)
+
+# Plain per-process counts, bumped on the hot paths and exported by a collector.
+TIERS = ("l1", "l2", "partial", "computed")
+TIER_COUNTS = [0, 0, 0, 0]
+L1, L2, PARTIAL, COMPUTED = range(4)
+
+VENDOR_OUTCOMES = ("ok", "no_data", "queued", "error", "fresh", "not_configured", "unknown_customer", "retry", "failure", "other")
+_VENDOR_KEY = "metrics:vendor_task:{vendor}:{outcome}"
+_CIRCUIT_STATES = {"closed": 0, "half_open": 1, "open": 2}
+
+
+def observe_context(index: int, seconds: float) -> None:
+    """Count a context request answered by tier ``index`` and time it."""
+    TIER_COUNTS[index] += 1
+    CONTEXT_SECONDS.labels(TIERS[index]).observe(seconds)
+
+
+def observe_provider(provider: str, seconds: float) -> None:
+    PROVIDER_SECONDS.labels(provider).observe(seconds)
+
+
+def degraded(section: str, reason: str) -> None:
+    kind = reason.split(":", 1)[0].split(" after", 1)[0].strip().replace(" ", "_") or "error"
+    if kind.startswith("deadline"):
+        kind = "deadline"
+    DEGRADED_SECTIONS.labels(section, kind).inc()
+
+
+def _vendors() -> list[str]:
+    from enrichment.vendors.registry import VENDORS
+
+    return [*VENDORS, "statuspage"]
+
+
+def normalize_outcome(outcome: object) -> str:
+    text = str(outcome or "").strip().lower().replace(" ", "_")
+    return text if text in VENDOR_OUTCOMES else "other"
+
+
+def record_vendor_outcome(vendor: str, outcome: object) -> None:
+    """Count one external-data task outcome in the shared cache (all workers).
+    Never raises."""
+    if vendor not in _vendors():
+        vendor = "other"
+    key = _VENDOR_KEY.format(vendor=vendor, outcome=normalize_outcome(outcome))
+    cache = caches["default"]
+    try:
+        cache.add(key, 0, timeout=None)
+        cache.incr(key)
+    except Exception as exc:  # noqa: BLE001 - metrics never break a task
+        logger.warning("metrics_vendor_count_failed", error=type(exc).__name__)
+
+
+class _Collector:
+    """Exports the plain counters, the hit ratio, the vendor outcomes and the
+    circuits when scraped."""
+
+    def collect(self):
+        requests = CounterMetricFamily("enrichment_context_requests", "Context requests by the tier that answered.", labels=["tier"])
+        counts = list(TIER_COUNTS)
+        for tier, n in zip(TIERS, counts, strict=True):
+            requests.add_metric([tier], n)
+        yield requests
+        total = sum(counts)
+        yield GaugeMetricFamily(
+            "enrichment_cache_hit_ratio",
+            "Share of context requests answered from L1 or L2 since this process started.",
+            value=(counts[L1] + counts[L2]) / total if total else 0.0,
+        )
+        yield from self._vendor_metrics()
+
+    def _vendor_metrics(self):
+        vendors = _vendors()
+        outcomes = CounterMetricFamily(
+            "enrichment_vendor_task_outcomes", "External-data task outcomes per vendor (all workers).", labels=["vendor", "outcome"]
+        )
+        keys = {_VENDOR_KEY.format(vendor=v, outcome=o): (v, o) for v in [*vendors, "other"] for o in VENDOR_OUTCOMES}
+        try:
+            stored = caches["default"].get_many(list(keys))
+        except Exception:  # noqa: BLE001 - the cache is down: no vendor series this scrape
+            stored = {}
+        for key, value in stored.items():
+            outcomes.add_metric(list(keys[key]), float(value or 0))
+        yield outcomes
+        state = GaugeMetricFamily("enrichment_vendor_circuit_state", "0 closed, 1 half-open, 2 open.", labels=["vendor"])
+        failures = GaugeMetricFamily("enrichment_vendor_circuit_failures", "Consecutive failures counted.", labels=["vendor"])
+        try:
+            from enrichment.vendors.circuit import circuit_states
+
+            for vendor, circuit in circuit_states().items():
+                state.add_metric([vendor], _CIRCUIT_STATES.get(circuit.state, 0))
+                failures.add_metric([vendor], circuit.failures)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("metrics_circuit_read_failed", error=type(exc).__name__)
+        yield state
+        yield failures
+
+
+REGISTRY.register(_Collector())
+
+
+# -- the endpoint --------------------------------------------------------------------------------
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
+
+
+def metrics_allowed(request: HttpRequest) -> tuple[bool, int]:
+    """(allowed, status when not): a ``Bearer`` token equal to ``METRICS_TOKEN``,
+    or a direct request from the loopback address (not through a proxy: no
+    ``X-Forwarded-For``) while ``METRICS_ALLOW_LOCALHOST`` is on."""
+    token = getattr(settings, "METRICS_TOKEN", None) or ""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header:
+        scheme, _sep, given = header.partition(" ")
+        if token and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+            return True, 200
+        return False, 401 if token else 403
+    local = request.META.get("REMOTE_ADDR", "") in _LOOPBACK and "HTTP_X_FORWARDED_FOR" not in request.META
+    if local and getattr(settings, "METRICS_ALLOW_LOCALHOST", True):
+        return True, 200
+    return False, 401 if token else 403
+
+
+@require_GET
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    allowed, status = metrics_allowed(request)
+    if not allowed:
+        response = HttpResponse("metrics: not allowed\n", status=status, content_type="text/plain; charset=utf-8")
+        if status == 401:
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    started = time.perf_counter()
+    body = generate_latest(REGISTRY)
+    logger.debug("metrics_scraped", ms=round((time.perf_counter() - started) * 1000, 2))
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,280 @@
+"""The ``<customer_context>`` block for an LLM prompt.
+
+Layout follows the seed document line for line. Two guarantees on top:
+
+**Prompt-safe.** Every string that a customer or a third party controls goes
+through :func:`safe_text`: control, format (zero-width, bidi) and separator
+characters are removed, newlines and tabs fold into spaces, ``<`` and ``>``
+become ``‹`` and ``›`` (so no input can open or close a tag), and the length is
+capped. Since no input can contain a newline, no input can start a line: every
+line of the block begins with a label this module wrote.
+
+**Fits a budget.** With ``max_chars``, whole parts are dropped, least important
+first, until the block fits, and a last line says what was left out. The order
+(:data:`DROP_ORDER`): company enrichment, opportunities, product status
+details, most-used features, subscription, support history, recent activity,
+warnings, profile details (industry, customer since). Never dropped: the
+header lines (company, plan, MRR, health, churn risk) and the critical issues.
+
+Two parts exist only sometimes and have their place in that order too
+(:data:`FULL_DROP_ORDER`): **Suggested actions:** (after the flags, when a rule
+of :mod:`enrichment.rules.actions` fires; dropped right after the opportunities) and
+**Changes since last contact:** (last, only when ``changes`` is given; dropped
+right after the most-used features). A healthy account with no action and no
+``changes`` renders exactly the seed's layout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from enrichment.context.enriched import EnrichedContext
+    from enrichment.history.snapshots import ContextChanges
+
+OPEN_TAG = "<customer_context>"
+CLOSE_TAG = "</customer_context>"
+
+# Fields a restricted audience may not see; see ``hide`` below.
+HIDEABLE = frozenset({"mrr", "churn_risk", "health_breakdown", "revenue"})
+
+DROP_ORDER = (
+    "company_enrichment",
+    "opportunities",
+    "product_status",
+    "features",
+    "subscription",
+    "support",
+    "activity",
+    "warnings",
+    "profile",
+)
+# With the optional parts: where "suggested_actions" and "changes" are dropped.
+OPTIONAL_PARTS = ("suggested_actions", "changes")
+FULL_DROP_ORDER = (
+    "company_enrichment",
+    "opportunities",
+    "suggested_actions",
+    "product_status",
+    "features",
+    "changes",
+    "subscription",
+    "support",
+    "activity",
+    "warnings",
+    "profile",
+)
+assert tuple(p for p in FULL_DROP_ORDER if p not in OPTIONAL_PARTS) == DROP_ORDER
+MAX_ACTIONS = 4
+MAX_CHANGE_LINES = 8
+
+_STRIP_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+_SPACES = re.compile(r"\s+")
+
+
+def safe_text(value: object, *, limit: int = 120) -> str:
+    """Make customer-controlled text inert inside the prompt block."""
+    text = "" if value is None else str(value)
+    if len(text) > limit * 4:
+        text = text[: limit * 4]
+    cleaned = []
+    for char in text:
+        if char in "\n\r\t\v\f":
+            cleaned.append(" ")
+            continue
+        category = unicodedata.category(char)
+        if category in _STRIP_CATEGORIES:
+            continue
+        if category == "Zs":
+            cleaned.append(" ")
+            continue
+        cleaned.append(char)
+    text = "".join(cleaned).replace("<", "‹").replace(">", "›")
+    text = _SPACES.sub(" ", text).strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def _title(value: str) -> str:
+    return safe_text(value.replace("_", " "), limit=40).title()
+
+
+def _money(value: Decimal) -> str:
+    return f"${value:,.2f}"
+
+
+def _days(n: int) -> str:
+    return f"{n} day{'' if n == 1 else 's'}"
+
+
+@dataclass
+class _Part:
+    name: str
+    lines: list[str]
+    droppable: bool = True
+
+
+def _parts(ctx: EnrichedContext, hide: frozenset[str], today: dt.date, changes: ContextChanges | None = None) -> list[_Part]:
+    intel = ctx.customer_intelligence
+    health = ctx.account_health
+    eng = ctx.engagement_metrics
+    sup = ctx.support_history
+    sub = ctx.subscription_details
+    plan = safe_text(intel.plan or sub.plan or "none", limit=40).upper()
+
+    header = [f"Company: {safe_text(intel.company_name, limit=120)}"]
+    profile = [f"Industry: {safe_text(intel.industry or 'unknown', limit=60)}"]
+    head2 = [f"Plan: {plan}"]
+    if "mrr" not in hide and "revenue" not in hide:
+        head2.append(f"MRR: {_money(intel.mrr)}")
+    head2.append(f"Health Score: {health.health_score}/100 ({health.health_label})")
+    if "churn_risk" not in hide:
+        head2.append(f"Churn Risk: {health.churn_risk_level.title()} ({round(health.churn_risk * 100)}%)")
+    since = []
+    if intel.customer_since:
+        since.append(f"Customer Since: {intel.customer_since.isoformat()} ({_days(intel.days_as_customer)})")
+
+    last_login = eng.last_login_at.strftime("%Y-%m-%d %H:%M") if eng.last_login_at else "none recorded"
+    activity = [
+        "",
+        "Recent Activity:",
+        f"- Last login: {last_login}",
+        f"- Login frequency: {eng.login_count_30d} times (last 30 days)",
+    ]
+    features = []
+    if eng.most_used_features:
+        names = ", ".join(_title(f) for f in eng.most_used_features[:3])
+        features.append(f"- Most used features: {names}")
+
+    csat = f"{sup.avg_csat:.1f}/5" if sup.avg_csat is not None else "no ratings yet"
+    support = ["", "Support History:", f"- Total conversations: {sup.total_conversations}", f"- Average CSAT: {csat}"]
+    if sup.urgent_open_tickets:
+        support.append(f"- Open tickets: {sup.open_tickets} ({sup.urgent_open_tickets} urgent)")
+
+    subscription = ["", "Subscription:", f"- Plan: {plan}", f"- Seats: {sub.seats_used}/{sub.seats_purchased}"]
+    if sub.is_trial and sub.trial_ends_at:
+        subscription.append(f"- Trial ends: {sub.trial_ends_at.isoformat()} ({_days(max(0, sub.days_to_trial_end or 0))})")
+    if sub.days_to_renewal is None:
+        subscription.append("- Renewal: not scheduled")
+    elif sub.days_to_renewal < 0:
+        subscription.append(f"- Renewal: overdue by {_days(-sub.days_to_renewal)}")
+    else:
+        subscription.append(f"- Renewal: {_days(sub.days_to_renewal)}")
+    if sub.status not in ("active", "trialing", "none"):
+        subscription.append(f"- Status: {_title(sub.status).upper()}")
+
+    company: list[str] = []
+    if ctx.company_enrichment is not None:
+        ce = ctx.company_enrichment
+        company = ["", "Company Profile (external):"]
+        if ce.description:
+            company.append(f"- About: {safe_text(ce.description, limit=200)}")
+        if ce.employees or ce.employees_range:
+            company.append(f"- Employees: {ce.employees or safe_text(ce.employees_range, limit=20)}")
+        if ce.funding_total_usd:
+            kind = f" ({_title(ce.last_funding_type)})" if ce.last_funding_type else ""
+            company.append(f"- Funding: ${ce.funding_total_usd:,}{kind}")
+        for item in ce.news[:3]:
+            company.append(f"- News: {safe_text(item.title, limit=140)} ({safe_text(item.source, limit=40)})")
+        if len(company) == 2:
+            company = []
+
+    status: list[str] = []
+    affecting = [i for i in ctx.product_status.active_incidents if i.affects_customer]
+    if affecting:
+        status = ["", "Product Status:"]
+        status += [
+            f"- {safe_text(i.title, limit=140)} ({safe_text(i.impact, limit=20)}, {safe_text(i.status, limit=30)})" for i in affecting[:3]
+        ]
+
+    def flag_block(title: str, messages: tuple[str, ...]) -> list[str]:
+        if not messages:
+            return []
+        return ["", title, *(f"- {safe_text(m, limit=200)}" for m in messages)]
+
+    actions: list[str] = []
+    if ctx.next_actions:
+        actions = ["", "Suggested actions:", *(f"- {safe_text(a.message, limit=240)}" for a in ctx.next_actions[:MAX_ACTIONS])]
+
+    changed: list[str] = []
+    if changes is not None:
+        if changes.since_last_contact:
+            when = changes.last_contact_at
+            title = f"Changes since last contact ({when:%Y-%m-%d %H:%M}):" if when else "Changes since last contact:"
+        else:
+            title = f"Changes since {changes.since:%Y-%m-%d %H:%M}:" if changes.since else "Changes:"
+        lines = changes.lines() if (changes.baseline is not None or changes.new_tickets) else []
+        if "churn_risk" in hide:
+            lines = [line for line in lines if not line.startswith("Churn risk")]
+        body = [f"- {safe_text(line, limit=200)}" for line in lines[:MAX_CHANGE_LINES]]
+        if len(lines) > MAX_CHANGE_LINES:
+            body.append(f"- and {len(lines) - MAX_CHANGE_LINES} more")
+        if not body:
+            body = ["- No previous contact on record" if changes.since is None else "- Nothing changed in substance"]
+        changed = ["", title, *body]
+
+    return [
+        _Part("header", header, droppable=False),
+        _Part("profile", profile),
+        _Part("header2", head2, droppable=False),
+        _Part("profile", since),
+        _Part("activity", activity),
+        _Part("features", features),
+        _Part("support", support),
+        _Part("subscription", subscription),
+        _Part("company_enrichment", company),
+        _Part("product_status", status),
+        _Part("critical", flag_block("🚨 CRITICAL ISSUES:", health.red_flags), droppable=False),
+        _Part("warnings", flag_block("⚠️ WARNINGS:", health.yellow_flags)),
+        _Part("opportunities", flag_block("✅ OPPORTUNITIES:", health.green_flags)),
+        _Part("suggested_actions", actions),
+        _Part("changes", changed),
+    ]
+
+
+def _join(parts: list[_Part], dropped: list[str]) -> str:
+    lines = [OPEN_TAG]
+    for part in parts:
+        if part.name in dropped and part.droppable:
+            continue
+        lines.extend(part.lines)
+    if dropped:
+        lines.append("")
+        lines.append(f"[Omitted to fit the size budget: {', '.join(d.replace('_', ' ') for d in dropped)}]")
+    lines.append(CLOSE_TAG)
+    return "\n".join(lines)
+
+
+def render_prompt(
+    ctx: EnrichedContext,
+    *,
+    max_chars: int | None = None,
+    hide: frozenset[str] = frozenset(),
+    today: dt.date | None = None,
+    changes: ContextChanges | None = None,
+) -> str:
+    """Render the block. ``hide`` removes fields a restricted audience must not
+    see (``mrr``/``revenue``, ``churn_risk``); ``max_chars`` applies the budget;
+    ``changes`` (from :func:`enrichment.history.snapshots.context_changes`) adds the
+    "Changes since last contact:" part."""
+    today = today or (ctx.enriched_at.date() if ctx.enriched_at else dt.date.today())
+    parts = _parts(ctx, hide, today, changes)
+    text = _join(parts, [])
+    if max_chars is None or len(text) <= max_chars:
+        return text
+    present = {p.name for p in parts if p.lines and p.droppable}
+    dropped: list[str] = []
+    for name in FULL_DROP_ORDER:
+        if name not in present:
+            continue
+        dropped.append(name)
+        text = _join(parts, dropped)
+        if len(text) <= max_chars:
+            break
+    return text
