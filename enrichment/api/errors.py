@@ -45,8 +45,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from customers.services import UnknownCustomers
-from enrichment.context.exceptions import CustomerNotFound, InvalidLookup
-from enrichment.engine.service import ContextUnavailable
+from enrichment.context.exceptions import ContextUnavailable, CustomerNotFound, InvalidLookup, ScopeForbidden
 
 logger = structlog.get_logger(__name__)
 
@@ -138,6 +137,8 @@ def translate(exc: Exception) -> exceptions.APIException | None:
         return ApiError(str(exc), code="customer_not_found", status_code=404, details={"lookup": exc.lookup})
     if isinstance(exc, InvalidLookup):
         return InvalidParameter(str(exc))
+    if isinstance(exc, ScopeForbidden):
+        return ApiError(str(exc), code="permission_denied", status_code=403)
     if isinstance(exc, ContextUnavailable):
         return ApiError(
             "The customer context is temporarily unavailable; retry shortly.",

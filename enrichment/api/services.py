@@ -15,10 +15,10 @@ from django.db import DatabaseError, connections
 
 from customers.selectors import customer_ref_get
 from customers.services import EventInput, IngestResult, engagement_events_ingest
-from enrichment.api.errors import ApiError
 from enrichment.context.enriched import SECTION_TYPES, EnrichedContext
-from enrichment.context.exceptions import CustomerNotFound, InvalidLookup
-from enrichment.engine.service import get_context_service, validate_customer_id
+from enrichment.context.exceptions import CustomerNotFound, InvalidLookup, ScopeForbidden
+from enrichment.engine.lookups import INVALID_ID, customer_id_resolve, validate_customer_id
+from enrichment.engine.service import get_context_service
 from enrichment.history.snapshots import ContextChanges, context_changes
 from enrichment.realtime.agent_stats import UnknownAgent, agent_performance_for, agent_resolve
 from enrichment.rendering.prompt import render_prompt
@@ -73,8 +73,7 @@ def context_payload_json(
         data.pop("enrichment_latency_ms", None)
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
-    tier = getattr(context, "__dict__", {}).get("_tier")  # the cached copy's tier shows in `sources`
-    key = ("api-json", tier, scope, sections_key, max_chars)
+    key = ("api-json", context.cache_tier, scope, sections_key, max_chars)  # the tier shows in `sources`
     body = context.memoized(key, render) if context.cache_hit else render()
     return b'{"enrichment_latency_ms":' + json.dumps(context.enrichment_latency_ms).encode() + b"," + body[1:]
 
@@ -89,7 +88,7 @@ def agent_get(*, agent: str, scope: str) -> dict[str, Any]:
     """The support agent named by the ``agent`` parameter (id or username).
     Only the full scope may ask: agent figures are internal."""
     if is_restricted(scope):
-        raise ApiError("The agent parameter needs a token with the 'full' scope.", code="permission_denied", status_code=403)
+        raise ScopeForbidden("The agent parameter needs a token with the 'full' scope.")
     try:
         return agent_resolve(agent)
     except UnknownAgent as exc:
@@ -103,14 +102,17 @@ def agent_performance_get(*, agent: dict[str, Any], context: EnrichedContext) ->
 
 def context_changes_get(
     *, customer_id: str, scope: str, since: dt.datetime | None = None, since_last_contact: bool = False, refresh: bool = False
-) -> ContextChanges:
-    """What changed for a customer since ``since`` or since their previous
-    ticket, up to the current context (see :mod:`enrichment.history.snapshots`)."""
-    ref = customer_ref_get(external_id=customer_id)
-    if ref is None:
-        raise CustomerNotFound(f"customer_id {customer_id!r}")
+) -> tuple[EnrichedContext, ContextChanges]:
+    """The current context and what changed for the customer since ``since``
+    or since their previous ticket (see :mod:`enrichment.history.snapshots`)."""
     context = get_context_service().enrich_context(customer_id, force_refresh=refresh)
-    return context_changes(context, customer_pk=ref.pk, since=since, since_last_contact=since_last_contact, hide_churn=is_restricted(scope))
+    ref = customer_ref_get(external_id=context.customer_id)
+    if ref is None:  # deleted since the context was cached
+        raise CustomerNotFound(f"customer_id {customer_id!r}")
+    changes = context_changes(
+        context, customer_pk=ref.pk, since=since, since_last_contact=since_last_contact, hide_churn=is_restricted(scope)
+    )
+    return context, changes
 
 
 def context_changes_payload(changes: ContextChanges, *, scope: str) -> dict[str, Any]:
@@ -122,9 +124,7 @@ def context_get(*, customer_id: str, refresh: bool = False) -> EnrichedContext:
 
 
 def context_for_lookup(*, email: str | None = None, domain: str | None = None, refresh: bool = False) -> EnrichedContext:
-    service = get_context_service()
-    customer_id = service.resolve_customer_id(email=email, domain=domain)
-    return service.enrich_context(customer_id, force_refresh=refresh)
+    return get_context_service().enrich_context(customer_id_resolve(email=email, domain=domain), force_refresh=refresh)
 
 
 def context_summary(*, customer_id: str, scope: str, refresh: bool = False) -> dict[str, Any]:
@@ -141,26 +141,40 @@ def _item_error(code: str, message: str) -> dict[str, Any]:
 
 def context_batch(*, customer_ids: Iterable[Any], scope: str) -> list[dict[str, Any]]:
     """One result per distinct id, in request order; a bad or unknown id is
-    reported in its item and never fails the batch. (A database outage,
-    which fails every item alike, still raises ``ContextUnavailable``.)"""
-    service = get_context_service()
-    results: list[dict[str, Any]] = []
+    reported in its item and never fails the batch. The contexts are served and
+    computed together by the engine (cache hits first, the rest in one chunk).
+    A database outage, which fails every item alike, raises ``ContextUnavailable``."""
+    distinct: list[Any] = []
     seen: set[Any] = set()
     for raw in customer_ids:
         key = (type(raw).__name__, raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True, default=str))
-        if key in seen:
-            continue
-        seen.add(key)
+        if key not in seen:
+            seen.add(key)
+            distinct.append(raw)
+    valid = [raw for raw in distinct if _valid_id(raw)]
+    found = get_context_service().enrich_many(valid) if valid else {}
+    results: list[dict[str, Any]] = []
+    for raw in distinct:
         item: dict[str, Any] = {"customer_id": raw, "status": "ok", "context": None, "error": None}
-        try:
-            customer_id = validate_customer_id(raw)
-            item["context"] = context_payload(service.enrich_context(customer_id), scope=scope)
-        except InvalidLookup as exc:
-            item.update(status="invalid", error=_item_error("invalid_customer_id", str(exc)))
-        except CustomerNotFound as exc:
-            item.update(status="not_found", error=_item_error("customer_not_found", str(exc)))
+        outcome = found.get(raw) if isinstance(raw, str) else None
+        if outcome is None:
+            item.update(status="invalid", error=_item_error("invalid_customer_id", INVALID_ID))
+        elif isinstance(outcome, CustomerNotFound):
+            item.update(status="not_found", error=_item_error("customer_not_found", str(outcome)))
+        elif isinstance(outcome, EnrichedContext):
+            item["context"] = context_payload(outcome, scope=scope)
+        else:
+            item.update(status="invalid", error=_item_error("invalid_customer_id", str(outcome)))
         results.append(item)
     return results
+
+
+def _valid_id(raw: Any) -> bool:
+    try:
+        validate_customer_id(raw)
+    except InvalidLookup:
+        return False
+    return True
 
 
 def events_ingest(*, events: Sequence[dict[str, Any]]) -> IngestResult:

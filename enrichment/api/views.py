@@ -28,7 +28,7 @@ from enrichment.api.permissions import HasApiToken, HasFullScope, request_scope
 from enrichment.api.selectors import customer_directory, customer_exists
 from enrichment.api.throttling import TokenRateThrottle
 from enrichment.context.exceptions import CustomerNotFound, InvalidLookup
-from enrichment.engine.service import validate_customer_id
+from enrichment.engine.lookups import validate_customer_id
 
 # --- plumbing ------------------------------------------------------------------------------
 
@@ -234,10 +234,9 @@ class CustomerContextPromptView(ApiView):
         customer_id = self.customer_id(customer_id)
         changes = None
         if params["include_changes"]:
-            changes = services.context_changes_get(
+            context, changes = services.context_changes_get(
                 customer_id=customer_id, scope=self.scope, since_last_contact=True, refresh=params["refresh"]
             )
-            context = services.context_get(customer_id=customer_id)
         else:
             context = services.context_get(customer_id=customer_id, refresh=params["refresh"])
         return Response(services.context_prompt(context, scope=self.scope, max_chars=params.get("max_chars"), changes=changes))
@@ -261,7 +260,7 @@ class CustomerContextChangesView(ApiView):
     )
     def get(self, request, customer_id: str) -> Response:
         params = self.query()
-        changes = services.context_changes_get(
+        _context, changes = services.context_changes_get(
             customer_id=self.customer_id(customer_id),
             scope=self.scope,
             since=params.get("since"),

@@ -82,6 +82,11 @@ class EnrichedContext:
         return self.account_health.flags
 
     @property
+    def cache_tier(self) -> str:
+        """Which tier served this context: ``computed`` (fresh), ``l1`` or ``l2``."""
+        return "computed"
+
+    @property
     def is_degraded(self) -> bool:
         return bool(self.degraded)
 

@@ -10,3 +10,11 @@ class CustomerNotFound(ContextEnrichmentError):
 
 class InvalidLookup(ContextEnrichmentError):
     """A customer id, email or domain that cannot be valid."""
+
+
+class ContextUnavailable(ContextEnrichmentError):
+    """The customer's data could not be read (database unreachable)."""
+
+
+class ScopeForbidden(ContextEnrichmentError):
+    """The caller's scope may not ask for this (e.g. agent figures with a customer-facing token)."""

@@ -92,6 +92,14 @@ class LazyEnrichedContext(EnrichedContext):
         copy.__dict__["enrichment_latency_ms"] = latency_ms
         return copy
 
+    @property
+    def cache_tier(self) -> str:
+        return self.__dict__["_tier"]
+
+    def section_versions(self) -> dict[str, str]:
+        """Each section's data version as stamped when it was computed."""
+        return {key: src.get("version", "") for key, src in (self.__dict__["_data"].get("sources") or {}).items()}
+
     def fetched_at(self) -> dict[str, tuple[dt.datetime, int]]:
         return {
             key: (dt.datetime.fromisoformat(src["fetched_at"]), src["ttl"])

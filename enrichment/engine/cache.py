@@ -1,42 +1,38 @@
-"""Two-tier context cache.
+"""The two-tier context cache and its freshness policy.
 
-- **L1**: in this process, a bounded LRU with a short TTL (``CONTEXT_L1_TTL``,
-  5 s by default). It holds ready :class:`EnrichedContext` objects, so a hit
-  costs a dictionary lookup.
-- **L2**: Redis through django-redis (the ``context`` cache alias), shared by
-  every process and machine, JSON payloads (never pickle) under a key that
-  carries the schema version.
+- **L1** (:class:`~enrichment.engine.tiers.L1Cache`): in this process, a bounded
+  LRU with a short TTL (``CONTEXT_L1_TTL``, 5 s by default). It holds ready
+  :class:`EnrichedContext` objects, so a hit costs a dictionary lookup.
+- **L2** (:class:`~enrichment.engine.tiers.L2Cache`): Redis through django-redis
+  (the ``context`` cache alias), shared by every process and machine, JSON
+  payloads (never pickle) under a key that carries the schema version.
 
 Invalidation deletes the L2 entry and this process's L1 entry; other processes
 drop theirs when their L1 TTL runs out, so **a change is seen everywhere within
 ``CONTEXT_L1_TTL`` seconds**.
 
-Redis failing or slow never raises: the call is treated as a miss, the outage is
-logged once (and its end once), and L2 is skipped for ``L2_RETRY_AFTER`` seconds
-so requests do not each pay the socket timeout while it is down.
+:meth:`ContextCache.get` is the one read: it answers with the context and the
+sections that must be recomputed before it is served (older than their
+provider's TTL, or computed from a data version that has moved on), so callers
+never look inside entries.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import threading
-import time
 import uuid
-import weakref
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from django.core.cache.backends.base import BaseCache
 
 from enrichment.context.enriched import SCHEMA_VERSION, EnrichedContext
 from enrichment.context.lazy import LazyEnrichedContext
+from enrichment.engine.tiers import L1Cache, L2Cache
 
 logger = structlog.get_logger(__name__)
-
-L2_RETRY_AFTER = 2.0
 
 
 def context_key(customer_id: str) -> str:
@@ -76,147 +72,93 @@ def expired_sections(context: EnrichedContext, now: dt.datetime) -> set[str]:
 def section_versions(context: EnrichedContext) -> dict[str, str]:
     """Each section's data version as stamped when it was computed (``""``: none)."""
     if isinstance(context, LazyEnrichedContext):
-        return {key: src.get("version", "") for key, src in (context.__dict__["_data"].get("sources") or {}).items()}
+        return context.section_versions()
     return {key: src.version for key, src in context.sources.items()}
 
 
-class L1Cache:
-    """A thread-safe LRU with per-entry expiry."""
+@dataclass(frozen=True, slots=True)
+class CacheLookup:
+    """What the cache holds for one customer.
 
-    def __init__(self, *, max_entries: int, ttl: float):
-        self.max_entries = max_entries
-        self.ttl = ttl
-        self._data: OrderedDict[str, tuple[float, Any]] = OrderedDict()
-        self._lock = threading.Lock()
+    ``context`` is ``None`` on a miss. ``stale`` names the sections to recompute
+    before serving it (empty: serve as is). ``generation`` is the customer's
+    invalidation generation, read before any computation starts (see
+    :class:`ContextCache`)."""
 
-    def get(self, key: str) -> Any | None:
-        with self._lock:
-            item = self._data.get(key)
-            if item is None:
-                return None
-            expires, value = item
-            if expires < time.monotonic():
-                del self._data[key]
-                return None
-            self._data.move_to_end(key)
-            return value
-
-    def set(self, key: str, value: Any, ttl: float | None = None) -> None:
-        if self.max_entries <= 0:
-            return
-        expires = time.monotonic() + (self.ttl if ttl is None else ttl)
-        with self._lock:
-            self._data[key] = (expires, value)
-            self._data.move_to_end(key)
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
-
-    def delete(self, key: str) -> None:
-        with self._lock:
-            self._data.pop(key, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-
-class L2Cache:
-    """A django cache used as L2, with outage handling."""
-
-    def __init__(self, backend: BaseCache, *, ttl: int):
-        self.backend = backend
-        self.ttl = ttl
-        self._down_until = 0.0
-        self._down = False
+    context: EnrichedContext | None
+    tier: str | None  # l1 | l2 | None
+    stale: frozenset[str]
+    generation: str | None
 
     @property
-    def available(self) -> bool:
-        return not self._down or time.monotonic() >= self._down_until
+    def fresh(self) -> bool:
+        return self.context is not None and not self.stale
 
-    def _failed(self, operation: str, exc: Exception) -> None:
-        if not self._down:
-            logger.warning("context_cache_l2_unavailable", operation=operation, error=type(exc).__name__)
-        self._down = True
-        self._down_until = time.monotonic() + L2_RETRY_AFTER
 
-    def _succeeded(self) -> None:
-        if self._down:
-            logger.info("context_cache_l2_recovered")
-            self._down = False
-
-    def get(self, key: str) -> dict | None:
-        if not self.available:
-            return None
-        try:
-            value = self.backend.get(key)
-        except Exception as exc:  # noqa: BLE001 - any cache failure is a miss
-            self._failed("get", exc)
-            return None
-        self._succeeded()
-        return value
-
-    def set(self, key: str, value: Any, ttl: int | None = None, *, force: bool = False) -> None:
-        if not (self.available or force):
-            return
-        try:
-            self.backend.set(key, value, timeout=self.ttl if ttl is None else ttl)
-        except Exception as exc:  # noqa: BLE001
-            self._failed("set", exc)
-            return
-        self._succeeded()
-
-    def get_many(self, keys: Sequence[str]) -> dict[str, dict]:
-        if not keys or not self.available:
-            return {}
-        try:
-            values = self.backend.get_many(keys)
-        except Exception as exc:  # noqa: BLE001
-            self._failed("get_many", exc)
-            return {}
-        self._succeeded()
-        return values
-
-    def set_many(self, values: dict[str, dict], ttl: int | None = None) -> None:
-        if not values or not self.available:
-            return
-        try:
-            self.backend.set_many(values, timeout=self.ttl if ttl is None else ttl)
-        except Exception as exc:  # noqa: BLE001
-            self._failed("set_many", exc)
-            return
-        self._succeeded()
-
-    def delete(self, key: str) -> bool:
-        """Delete even while marked down (an invalidation must be attempted)."""
-        try:
-            self.backend.delete(key)
-        except Exception as exc:  # noqa: BLE001
-            self._failed("delete", exc)
-            return False
-        self._succeeded()
-        return True
+MISS = CacheLookup(None, None, frozenset(), None)
 
 
 class ContextCache:
     """L1 then L2, with a generation per customer that makes invalidation win
-    over a computation already in flight.
+    over a computation already in flight, and the freshness rules.
 
     An L2 entry is ``{"gen": <generation>, "context": <to_dict() JSON>}``. The
     generation is read (in the same MGET as the entry) before a context is
     computed and stored with it; invalidation writes a new random generation
     before deleting the entry. A context computed from data read before an
     invalidation is therefore stored under the old generation and never served.
+
+    ``versions`` returns the current data version of each versioned section
+    (e.g. the published incidents); a cached section stamped with another
+    version is stale.
     """
 
-    def __init__(self, *, l1: L1Cache, l2: L2Cache | None):
+    def __init__(self, *, l1: L1Cache, l2: L2Cache | None, versions: Callable[[], Mapping[str, str]] | None = None):
         self.l1 = l1
         self.l2 = l2
+        self.versions = versions
 
+    # -- reads ------------------------------------------------------------------------
     def get_l1(self, customer_id: str) -> EnrichedContext | None:
+        """This process's copy: always fresh (its TTL is the freshness bound)."""
         return self.l1.get(context_key(customer_id))
+
+    def get(self, customer_id: str, *, now: dt.datetime) -> CacheLookup:
+        """L1, else L2 with its freshness; never raises."""
+        hit = self.l1.get(context_key(customer_id))
+        if hit is not None:
+            return CacheLookup(hit, "l1", frozenset(), None)
+        cached, generation = self.get_l2(customer_id)
+        return self._lookup(cached, generation, now)
+
+    def get_many(self, customer_ids: Sequence[str], *, now: dt.datetime) -> dict[str, CacheLookup]:
+        """:meth:`get` for many customers: L1 first, then one L2 MGET for the rest."""
+        found: dict[str, CacheLookup] = {}
+        rest = []
+        for customer_id in customer_ids:
+            hit = self.l1.get(context_key(customer_id))
+            if hit is not None:
+                found[customer_id] = CacheLookup(hit, "l1", frozenset(), None)
+            else:
+                rest.append(customer_id)
+        from_l2, generations = self.get_many_l2(rest)
+        for customer_id in rest:
+            found[customer_id] = self._lookup(from_l2.get(customer_id), generations.get(customer_id), now)
+        return found
+
+    def _lookup(self, cached: EnrichedContext | None, generation: str | None, now: dt.datetime) -> CacheLookup:
+        if cached is None:
+            return CacheLookup(None, None, frozenset(), generation)
+        return CacheLookup(cached, "l2", frozenset(expired_sections(cached, now) | self._outdated(cached)), generation)
+
+    def _outdated(self, cached: EnrichedContext) -> set[str]:
+        if self.versions is None:
+            return set()
+        current = self.versions()
+        if not current:
+            return set()
+        stamped = section_versions(cached)
+        return {key for key, version in current.items() if version and stamped.get(key, "") != version}
 
     def get_l2(self, customer_id: str) -> tuple[EnrichedContext | None, str | None]:
         """The L2 entry if still current, and the customer's generation."""
@@ -226,24 +168,6 @@ class ContextCache:
         values = self.l2.get_many([key, gen_key])
         generation = values.get(gen_key)
         return _current(values.get(key), generation, customer_id), generation
-
-    def generation(self, customer_id: str) -> str | None:
-        return None if self.l2 is None else self.l2.get(generation_key(customer_id))
-
-    def generations(self, customer_ids: Sequence[str]) -> dict[str, str | None]:
-        if self.l2 is None or not customer_ids:
-            return {}
-        keys = {generation_key(cid): cid for cid in customer_ids}
-        return {keys[key]: value for key, value in self.l2.get_many(list(keys)).items()}
-
-    def set(self, context: EnrichedContext, *, generation: str | None) -> None:
-        """Store a freshly computed context in both tiers. L1 keeps it in its
-        cached form, so L1 hits share decoded sections and renderings."""
-        key = context_key(context.customer_id)
-        data = context.to_dict()
-        if self.l2 is not None:
-            self.l2.set(key, {"gen": generation, "context": data})
-        self.l1.set(key, LazyEnrichedContext(data, tier="l1"))
 
     def get_many_l2(self, customer_ids: Sequence[str]) -> tuple[dict[str, EnrichedContext], dict[str, str | None]]:
         if self.l2 is None or not customer_ids:
@@ -259,12 +183,26 @@ class ContextCache:
                 found[cid] = context
         return found, generations
 
-    def set_many(self, contexts: Sequence[EnrichedContext], *, generations: dict[str, str | None]) -> None:
+    def generations(self, customer_ids: Sequence[str]) -> dict[str, str | None]:
+        """The current generations, read before computing (a forced refresh)."""
+        if self.l2 is None or not customer_ids:
+            return {}
+        keys = {generation_key(cid): cid for cid in customer_ids}
+        return {keys[key]: value for key, value in self.l2.get_many(list(keys)).items()}
+
+    # -- writes -----------------------------------------------------------------------
+    def set_many(self, contexts: Sequence[EnrichedContext], *, generations: Mapping[str, str | None]) -> None:
+        """Store freshly computed contexts in both tiers (one L2 write for all).
+        L1 keeps them in their cached form, so L1 hits share decoded sections
+        and renderings."""
         entries = {c.customer_id: c.to_dict() for c in contexts}
         if self.l2 is not None:
-            self.l2.set_many(
-                {context_key(cid): {"gen": generations.get(cid), "context": data} for cid, data in entries.items()}
-            )
+            payload = {context_key(cid): {"gen": generations.get(cid), "context": data} for cid, data in entries.items()}
+            if len(payload) == 1:
+                ((key, value),) = payload.items()
+                self.l2.set(key, value)
+            else:
+                self.l2.set_many(payload)
         for cid, data in entries.items():
             self.l1.set(context_key(cid), LazyEnrichedContext(data, tier="l1"))
 
@@ -298,18 +236,3 @@ def _lazy(data: Any, customer_id: str) -> LazyEnrichedContext | None:
         logger.warning("context_cache_entry_unreadable", customer_id=customer_id)
         return None
     return context
-
-
-_L1_INSTANCES: weakref.WeakSet[L1Cache] = weakref.WeakSet()
-
-
-def make_l1(*, max_entries: int, ttl: float) -> L1Cache:
-    cache = L1Cache(max_entries=max_entries, ttl=ttl)
-    _L1_INSTANCES.add(cache)
-    return cache
-
-
-def reset_l1() -> None:
-    """Empty every L1 of this process (used by tests and by ``context_invalidate_all``)."""
-    for cache in list(_L1_INSTANCES):
-        cache.clear()

@@ -1,23 +1,25 @@
 """The context service: the one entry point every caller uses.
 
-``enrich_context`` answers from L1, then L2, else runs the providers (inline
-database providers in this thread, network-bound ones concurrently in a small
-thread pool), derives health, churn risk and flags, stores the result in both
-tiers and returns an :class:`EnrichedContext`. A provider that raises or times
-out gets its section's defaults and an entry in ``degraded``; an overall
-deadline bounds the call.
+The API (single and batch), the admin, the CLI, the agents' client and the
+Celery refreshes all call :class:`ContextEnrichmentService`. Whatever the
+number of customers, a request goes the same way:
+
+1. ids validated once (:mod:`enrichment.engine.lookups`);
+2. the cache answers what it can (:meth:`ContextCache.get_many`: L1, then one
+   L2 MGET, with the sections each entry needs recomputed);
+3. the rest is computed together by the :class:`ProviderRunner` (a single
+   context is a chunk of one), with one reconnect-and-retry when the database
+   connection was dropped;
+4. the new contexts go to both cache tiers and their health to the history.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-import re
+import contextlib
+import gc
 import threading
 import time
-from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import structlog
@@ -25,63 +27,29 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import caches
 from django.core.signals import setting_changed
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
+from psycopg_pool import PoolTimeout
 
-from customers.models import EXTERNAL_ID_PATTERN
-from customers.selectors import (
-    CustomerRef,
-    customer_external_id_for_domain,
-    customer_external_id_for_email,
-    customer_ref_get,
-)
+from customers.selectors import CustomerRef, customer_refs_chunks, customer_refs_get
 from enrichment.context.enriched import EnrichedContext
-from enrichment.context.exceptions import ContextEnrichmentError, CustomerNotFound, InvalidLookup
-from enrichment.context.sections import CustomerIntelligence, Degraded, SourceInfo
-from enrichment.engine.batch import BatchEnrichmentMixin
-from enrichment.engine.cache import ContextCache, L2Cache, expired_sections, make_l1, mark_hit, section_versions, with_latency
+from enrichment.context.exceptions import ContextEnrichmentError, ContextUnavailable, CustomerNotFound, InvalidLookup
+from enrichment.engine.cache import MISS, CacheLookup, ContextCache, mark_hit, with_latency
+from enrichment.engine.lookups import CustomerId, customer_id_resolve, validate_customer_id
+from enrichment.engine.runner import ProviderRunner
+from enrichment.engine.tiers import L2Cache, make_l1
+from enrichment.history.writer import health_record_many
 from enrichment.ops import metrics
-from enrichment.providers.base import INTERNAL_SOURCES, ContextProvider, ProviderRequest
+from enrichment.providers.base import INTERNAL_SOURCES, ContextProvider
 from enrichment.providers.registry import load_providers
-from enrichment.rules.actions import suggest_actions
 
 logger = structlog.get_logger(__name__)
 
-_EXTERNAL_ID = re.compile(EXTERNAL_ID_PATTERN)
-_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+BatchResult = dict[str, "EnrichedContext | ContextEnrichmentError"]
+CHUNK_SIZE = 500
 
 
-class ContextUnavailable(ContextEnrichmentError):
-    """The customer could not even be looked up (database unreachable)."""
-
-
-def validate_customer_id(customer_id: Any) -> str:
-    if not isinstance(customer_id, str) or not _EXTERNAL_ID.match(customer_id):
-        raise InvalidLookup("customer_id must be 1-64 characters of letters, digits, '_', '.', ':' or '-', starting with a letter or digit")
-    return customer_id
-
-
-def _executor() -> ThreadPoolExecutor:
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="context-provider")
-        return _POOL
-
-
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
-
-
-def _run_in_thread(provider: ContextProvider, request: ProviderRequest, sections: dict[str, Any]) -> Any:
-    try:
-        return provider.fetch(request, sections=sections)
-    finally:
-        close_old_connections()
-
-
-class ContextEnrichmentService(BatchEnrichmentMixin):
+class ContextEnrichmentService:
     """Builds, caches and invalidates customer contexts.
 
     The constructor keeps the seed's arguments. ``redis_url=None`` means no
@@ -106,11 +74,10 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
         self.enable_external_apis = enable_external_apis
         self.enable_caching = enable_caching
         self.cache_ttl = cache_ttl
-        self.deadline = (deadline_ms if deadline_ms is not None else settings.ENRICHMENT_DEADLINE_MS) / 1000
+        deadline = (deadline_ms if deadline_ms is not None else settings.ENRICHMENT_DEADLINE_MS) / 1000
         all_providers = list(providers) if providers is not None else load_providers()
         self.providers = [p for p in all_providers if enable_external_apis or p.source in INTERNAL_SOURCES]
-        # Providers whose data has a version other processes can move on (product status).
-        self._versioned = [p for p in self.providers if type(p).data_version is not ContextProvider.data_version]
+        self.runner = ProviderRunner(self.providers, deadline=deadline)
         self.cache: ContextCache | None = None
         if enable_caching:
             l1 = make_l1(
@@ -118,85 +85,63 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
                 ttl=min(l1_ttl if l1_ttl is not None else settings.CONTEXT_L1_TTL, cache_ttl),
             )
             backend = _l2_backend(redis_url)
-            self.cache = ContextCache(l1=l1, l2=L2Cache(backend, ttl=cache_ttl) if backend is not None else None)
+            self.cache = ContextCache(
+                l1=l1,
+                l2=L2Cache(backend, ttl=cache_ttl) if backend is not None else None,
+                versions=self.runner.data_versions if self.runner.versioned else None,
+            )
 
-    # -- lookups --------------------------------------------------------------------
+    # -- lookups ----------------------------------------------------------------------
     @staticmethod
-    def validate(customer_id: Any) -> str:
+    def validate(customer_id: Any) -> CustomerId:
         return validate_customer_id(customer_id)
 
-    def resolve_customer_id(self, *, email: str | None = None, domain: str | None = None) -> str:
+    def resolve_customer_id(self, *, email: str | None = None, domain: str | None = None) -> CustomerId:
         """The external id of the customer a contact email or a domain belongs to."""
-        if email is not None:
-            email = email.strip()
-            if len(email) > 254 or not _EMAIL.match(email):
-                raise InvalidLookup("email is not a valid email address")
-            found = customer_external_id_for_email(email=email)
-            if found is None:
-                raise CustomerNotFound(f"email {email!r}")
-            return found
-        if domain is not None:
-            domain = domain.strip().lower().removeprefix("www.")
-            if not _DOMAIN.match(domain):
-                raise InvalidLookup("domain is not a valid domain name")
-            found = customer_external_id_for_domain(domain=domain)
-            if found is None:
-                raise CustomerNotFound(f"domain {domain!r}")
-            return found
-        raise InvalidLookup("give an email or a domain")
+        return customer_id_resolve(email=email, domain=domain)
 
-    # -- the context ------------------------------------------------------------------
+    # -- the seed's API ------------------------------------------------------------------
     def enrich_context(self, customer_id: str, force_refresh: bool = False) -> EnrichedContext:
+        """One customer's context: a batch of one that raises its error."""
         started = time.perf_counter()
         customer_id = validate_customer_id(customer_id)
-        cached: EnrichedContext | None = None
-        generation: str | None = None
         if self.cache is not None and not force_refresh:
-            hit = self.cache.get_l1(customer_id)
+            hit = self.cache.get_l1(customer_id)  # the hot path: a dictionary lookup
             if hit is not None:
-                counts = metrics.TIER_COUNTS  # a plain int per process: the L1 path stays ~2 µs
-                counts[0] += 1
-                if not counts[0] % metrics.L1_SAMPLE:
-                    metrics.CONTEXT_SECONDS.labels("l1").observe(time.perf_counter() - started)
-                return with_latency(hit, _ms(started))
-            cached, generation = self.cache.get_l2(customer_id)
-            if cached is not None:
-                now = timezone.now()
-                expired = expired_sections(cached, now) | self._outdated_sections(cached)
-                if not expired:
-                    self.cache.set_l1(mark_hit(cached, "l1"))
-                    metrics.observe_context(metrics.L2, time.perf_counter() - started)
-                    return with_latency(mark_hit(cached, "l2"), _ms(started))
-                context = self._compute_and_store(customer_id, started, generation, previous=cached, only=expired)
-                metrics.observe_context(metrics.PARTIAL, time.perf_counter() - started)
-                return context
-        elif self.cache is not None:
-            generation = self.cache.generation(customer_id)
-        context = self._compute_and_store(customer_id, started, generation)
-        metrics.observe_context(metrics.COMPUTED, time.perf_counter() - started)
-        return context
+                return self._serve_hit(CacheLookup(hit, "l1", frozenset(), None), started)
+        result = self._enrich([customer_id], force_refresh=force_refresh, started=started)[customer_id]
+        if isinstance(result, ContextEnrichmentError):
+            raise result
+        return result
 
-    def _outdated_sections(self, cached: EnrichedContext) -> set[str]:
-        """Cached sections whose provider's data version moved on (see
-        ``ContextProvider.data_version``); empty without versioned providers."""
-        if not self._versioned:
-            return set()
-        stamped = section_versions(cached)
-        outdated = set()
-        for provider in self._versioned:
-            current = provider.data_version()
-            if current is not None and stamped.get(provider.key, "") != current:
-                outdated.add(provider.key)
-        return outdated
+    def enrich_many(self, customer_ids: Iterable[Any], *, force_refresh: bool = False) -> BatchResult:
+        """Contexts for many customers. Each id maps to its context or to the
+        error for that id (invalid, not found); one bad id never fails the
+        batch. A database outage, which fails every id alike, raises
+        :class:`ContextUnavailable` (unless every one of them is cached)."""
+        started = time.perf_counter()
+        results: BatchResult = {}
+        wanted: list[CustomerId] = []
+        for raw in customer_ids:
+            try:
+                customer_id = validate_customer_id(raw)
+            except InvalidLookup as exc:
+                results.setdefault(str(raw), exc)
+                continue
+            if customer_id not in results:
+                results[customer_id] = CustomerNotFound(f"customer_id {customer_id!r}")  # replaced below; keeps the order
+                wanted.append(customer_id)
+        results.update(self._enrich(wanted, force_refresh=force_refresh, started=started))
+        return results
+
+    def get_context_summary(self, customer_id: str) -> dict[str, Any]:
+        return self.enrich_context(customer_id).get_summary()
 
     def invalidate_cache(self, customer_id: str) -> None:
         customer_id = validate_customer_id(customer_id)
         if self.cache is not None:
             self.cache.delete(customer_id)
         logger.info("context_invalidated", customer_id=customer_id)
-
-    def get_context_summary(self, customer_id: str) -> dict[str, Any]:
-        return self.enrich_context(customer_id).get_summary()
 
     async def aenrich_context(self, customer_id: str, force_refresh: bool = False) -> EnrichedContext:
         return await sync_to_async(self.enrich_context, thread_sensitive=True)(customer_id, force_refresh)
@@ -210,227 +155,159 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
     async def aresolve_customer_id(self, *, email: str | None = None, domain: str | None = None) -> str:
         return await sync_to_async(self.resolve_customer_id, thread_sensitive=True)(email=email, domain=domain)
 
-    # -- computation --------------------------------------------------------------------
+    # -- refreshes ----------------------------------------------------------------------
+    def refresh_many(self, customer_ids: Sequence[str], *, chunk_size: int = CHUNK_SIZE) -> int:
+        """Recompute and cache the given customers' contexts; returns how many
+        were refreshed (unknown or malformed ids are skipped)."""
+        ids = list(dict.fromkeys(customer_ids))
+        done = 0
+        for start in range(0, len(ids), chunk_size):
+            results = self.enrich_many(ids[start : start + chunk_size], force_refresh=True)
+            done += sum(1 for value in results.values() if isinstance(value, EnrichedContext))
+        return done
+
+    def refresh_all(self, *, chunk_size: int = CHUNK_SIZE) -> int:
+        """Recompute and cache every customer's context, a chunk at a time."""
+        done = 0
+        for refs in customer_refs_chunks(chunk_size=chunk_size):
+            lookups = self._forced([ref.external_id for ref in refs])
+            done += len(self._compute_and_store(refs, lookups=lookups, started=time.perf_counter(), strict=False))
+        return done
+
+    # -- the one path ---------------------------------------------------------------------
+    def _enrich(self, customer_ids: Sequence[CustomerId], *, force_refresh: bool, started: float) -> BatchResult:
+        if not customer_ids:
+            return {}
+        if self.cache is None:
+            lookups: dict[str, CacheLookup] = {}
+        elif force_refresh:
+            lookups = self._forced(customer_ids)
+        else:
+            lookups = self.cache.get_many(customer_ids, now=timezone.now())
+        results: BatchResult = {}
+        misses: list[str] = []
+        for customer_id in customer_ids:
+            lookup = lookups.get(customer_id, MISS)
+            if lookup.fresh:
+                results[customer_id] = self._serve_hit(lookup, started)
+            else:
+                misses.append(customer_id)
+        if misses:
+            results.update(self._compute(misses, lookups, started))
+        return results
+
+    def _forced(self, customer_ids: Sequence[str]) -> dict[str, CacheLookup]:
+        """A forced refresh reads nothing but the generations (before computing:
+        an invalidation during the computation wins)."""
+        if self.cache is None:
+            return {}
+        generations = self.cache.generations(customer_ids)
+        return {cid: CacheLookup(None, None, frozenset(), generations.get(cid)) for cid in customer_ids}
+
+    def _serve_hit(self, lookup: CacheLookup, started: float) -> EnrichedContext:
+        context = lookup.context
+        assert context is not None
+        if lookup.tier == "l1":
+            counts = metrics.TIER_COUNTS  # a plain int per process: the L1 path stays ~2 µs
+            counts[0] += 1
+            if not counts[0] % metrics.L1_SAMPLE:
+                metrics.CONTEXT_SECONDS.labels("l1").observe(time.perf_counter() - started)
+            return with_latency(context, _ms(started))
+        if self.cache is not None:
+            self.cache.set_l1(mark_hit(context, "l1"))
+        metrics.observe_context(metrics.L2, time.perf_counter() - started)
+        return with_latency(mark_hit(context, "l2"), _ms(started))
+
+    def _compute(self, customer_ids: list[str], lookups: dict[str, CacheLookup], started: float) -> BatchResult:
+        """Compute what the cache could not serve; on a dropped database
+        connection reconnect once and retry, then fall back to what is cached."""
+        try:
+            return self._compute_once(customer_ids, lookups, started, strict=_reconnectable())
+        except (DatabaseError, ContextUnavailable) as exc:
+            if _reconnectable() and not _cannot_connect(exc):
+                # A dropped connection (database restart, pg_terminate_backend, a
+                # failover): reconnect once and try again before giving up.
+                logger.warning("context_database_retry", customers=len(customer_ids), error=type(exc).__name__)
+                connection.close()
+                try:
+                    return self._compute_once(customer_ids, lookups, started, strict=False)
+                except (DatabaseError, ContextUnavailable) as again:
+                    exc = again
+            return self._serve_stale(customer_ids, lookups, exc, started)
+
+    def _compute_once(self, customer_ids: list[str], lookups: dict[str, CacheLookup], started: float, *, strict: bool) -> BatchResult:
+        refs = customer_refs_get(external_ids=customer_ids)
+        results: BatchResult = {cid: CustomerNotFound(f"customer_id {cid!r}") for cid in customer_ids if cid not in refs}
+        whole = [refs[cid] for cid in customer_ids if cid in refs and lookups.get(cid, MISS).context is None]
+        for context in self._compute_and_store(whole, lookups=lookups, started=started, strict=strict):
+            results[context.customer_id] = context
+        for cid in customer_ids:  # cached but with stale sections: only those are recomputed
+            if cid in refs and lookups.get(cid, MISS).context is not None:
+                (results[cid],) = self._compute_and_store([refs[cid]], lookups=lookups, started=started, strict=strict, partial=True)
+        return results
+
+    def _serve_stale(self, customer_ids: list[str], lookups: dict[str, CacheLookup], exc: Exception, started: float) -> BatchResult:
+        """The database is gone: serve the cached contexts held, else 503."""
+        held = {cid: lookups[cid].context for cid in customer_ids if cid in lookups and lookups[cid].context is not None}
+        if len(held) < len(customer_ids):
+            raise _unavailable(customer_ids, exc) from exc
+        return {cid: with_latency(mark_hit(context, "l2"), _ms(started)) for cid, context in held.items()}
+
     def _compute_and_store(
         self,
-        customer_id: str,
-        started: float,
-        generation: str | None,
+        refs: Sequence[CustomerRef],
         *,
-        previous: EnrichedContext | None = None,
-        only: set[str] | None = None,
-    ) -> EnrichedContext:
-        """Compute and cache. ``generation`` was read before computing began
-        (see :class:`~enrichment.engine.cache.ContextCache`)."""
-        try:
-            customer, context, timings = self._lookup_and_compute(
-                customer_id, started, previous=previous, only=only, strict=_reconnectable()
-            )
-        except (DatabaseError, ContextUnavailable) as exc:
-            if not _reconnectable() or _cannot_connect(exc):
-                if previous is not None:
-                    return with_latency(mark_hit(previous, "l2"), _ms(started))
-                raise _unavailable(customer_id, exc) from exc
-            # A dropped connection (database restart, pg_terminate_backend, a
-            # failover): reconnect once and try again before giving up.
-            logger.warning("context_database_retry", customer_id=customer_id, error=type(exc).__name__)
-            connection.close()
-            try:
-                customer, context, timings = self._lookup_and_compute(
-                    customer_id, started, previous=previous, only=only, strict=False
-                )
-            except (DatabaseError, ContextUnavailable) as again:
-                if previous is not None:
-                    return with_latency(mark_hit(previous, "l2"), _ms(started))
-                raise _unavailable(customer_id, again) from again
+        lookups: dict[str, CacheLookup],
+        started: float,
+        strict: bool,
+        partial: bool = False,
+    ) -> list[EnrichedContext]:
+        """Compute ``refs`` (with ``partial``: only the stale sections of the
+        one cached context), record their health and store them in both tiers."""
+        if not refs:
+            return []
+        kwargs: dict[str, Any] = {}
+        if partial:
+            lookup = lookups[refs[0].external_id]
+            kwargs = {"previous": {refs[0].pk: lookup.context}, "only": lookup.stale}
+        with _collector_paused(len(refs) > 1):
+            contexts, timings = self.runner.run(refs, started=started, strict=strict, **kwargs)
         if self.record_health:
-            _record_health(customer.pk, context)
+            health_record_many(rows=[(ref.pk, ctx) for ref, ctx in zip(refs, contexts, strict=True)])
         if self.cache is not None:
-            self.cache.set(context, generation=generation)
+            self.cache.set_many(contexts, generations={cid: lookup.generation for cid, lookup in lookups.items()})
+        tier = metrics.PARTIAL if partial else metrics.COMPUTED
+        for context in contexts:
+            metrics.observe_context(tier, context.enrichment_latency_ms / 1000)
         logger.info(
-            "context_enriched",
-            customer_id=customer_id,
-            tier="partial" if only else "computed",
-            latency_ms=context.enrichment_latency_ms,
+            "context_enriched" if len(refs) == 1 else "contexts_refreshed",
+            customer_id=refs[0].external_id if len(refs) == 1 else None,
+            count=len(refs),
+            tier="partial" if partial else "computed",
+            latency_ms=_ms(started),
             providers=timings,
-            degraded=[d.section for d in context.degraded] or None,
+            degraded=sorted({d.section for c in contexts for d in c.degraded}) or None,
         )
-        return context
+        return contexts
 
-    def _lookup_and_compute(
-        self, customer_id: str, started: float, *, previous: EnrichedContext | None, only: set[str] | None, strict: bool
-    ) -> tuple[CustomerRef, EnrichedContext, dict[str, float]]:
-        """``strict``: a provider's database error raises (so the caller can
-        reconnect and retry) instead of degrading its section."""
-        customer = customer_ref_get(external_id=customer_id)
-        if customer is None:
-            raise CustomerNotFound(f"customer_id {customer_id!r}")
-        context, timings = self.compute(customer, previous=previous, only=only, started=started)
-        if strict and any(d.reason.startswith("database error") for d in context.degraded):
-            raise ContextUnavailable("a provider lost the database")
-        return customer, context, timings
 
-    def compute(
-        self,
-        customer: CustomerRef,
-        *,
-        previous: EnrichedContext | None = None,
-        only: Iterable[str] | None = None,
-        started: float | None = None,
-    ) -> tuple[EnrichedContext, dict[str, float]]:
-        """Run the providers for one customer (all, or only the sections in
-        ``only`` plus everything derived from them) and assemble the context."""
-        started = time.perf_counter() if started is None else started
-        deadline = started + self.deadline
-        now = timezone.now()
-        request = ProviderRequest(customer=customer, now=now)
-        sections: dict[str, Any] = {}
-        sources: dict[str, SourceInfo] = {}
-        degraded: list[Degraded] = []
-        timings: dict[str, float] = {}
-
-        run_keys = self._keys_to_run(only)
-        if previous is not None and only is not None:
-            for key in _section_keys():
-                if key not in run_keys and key in previous.sources:
-                    sections[key] = getattr(previous, key)
-                    sources[key] = dataclasses.replace(previous.sources[key], tier="l2")
-            degraded.extend(d for d in previous.degraded if d.section not in run_keys)
-
-        to_run = [p for p in self.providers if p.key in run_keys]
-        versions = {p.key: p.data_version() or "" for p in self._versioned if p.key in run_keys}  # read before the data
-        futures: dict[str, tuple[ContextProvider, Future, float]] = {}
-        for provider in to_run:
-            if provider.concurrent and not provider.depends_on and provider.is_enabled():
-                submitted = time.perf_counter()
-                futures[provider.key] = (
-                    provider,
-                    _executor().submit(_run_in_thread, provider, request, dict(sections)),
-                    submitted,
-                )
-
-        def record(provider: ContextProvider, value: Any, elapsed: float, failure: str | None) -> None:
-            timings[provider.name] = round(elapsed * 1000, 3)
-            metrics.observe_provider(provider.name, elapsed)
-            if failure is not None:
-                degraded.append(Degraded(section=provider.key, reason=failure))
-                metrics.degraded(provider.key, failure)
-                value = provider.default()
-                ttl = 0  # retry the section on the next read
-            else:
-                ttl = provider.ttl
-            sections[provider.key] = value
-            sources[provider.key] = SourceInfo(
-                provider=provider.name,
-                source=provider.source,
-                fetched_at=now,
-                ttl=ttl,
-                stale=failure is not None or provider.is_stale(value, now),
-                tier="computed",
-                latency_ms=round(elapsed * 1000, 3),
-                version="" if failure is not None else versions.get(provider.key, ""),
-            )
-
-        def run_inline(provider: ContextProvider) -> None:
-            if not provider.is_enabled():
-                return
-            if time.perf_counter() >= deadline:
-                record(provider, None, 0.0, "deadline exceeded before it ran")
-                return
-            t0 = time.perf_counter()
-            try:
-                value = provider.fetch(request, sections=sections)
-            except Exception as exc:  # a failing provider degrades its section only
-                logger.warning("provider_failed", provider=provider.name, error=type(exc).__name__, exc_info=True)
-                kind = "database error" if isinstance(exc, DatabaseError) else "error"
-                if kind == "database error" and _reconnectable():
-                    connection.close()  # a dead connection must not fail the providers after this one
-                record(provider, None, time.perf_counter() - t0, f"{kind}: {type(exc).__name__}")
-                return
-            elapsed = time.perf_counter() - t0
-            if elapsed > provider.timeout:
-                logger.warning("provider_slow", provider=provider.name, elapsed_ms=round(elapsed * 1000, 1))
-            record(provider, value, elapsed, None)
-
-        for provider in to_run:
-            if provider.key not in futures and not provider.depends_on:
-                run_inline(provider)
-        for provider, future, submitted in futures.values():
-            remaining = min(submitted + provider.timeout, deadline) - time.perf_counter()
-            try:
-                value = future.result(timeout=max(0.0, remaining))
-            except FutureTimeout:
-                future.cancel()
-                record(provider, None, time.perf_counter() - submitted, f"timeout after {provider.timeout:g}s")
-            except Exception as exc:  # noqa: BLE001
-                logger.warning("provider_failed", provider=provider.name, error=type(exc).__name__)
-                record(provider, None, time.perf_counter() - submitted, f"error: {type(exc).__name__}")
-            else:
-                record(provider, value, time.perf_counter() - submitted, None)
-        for provider in to_run:
-            if provider.depends_on:
-                run_inline(provider)
-
-        context = self._assemble(customer, sections, sources, degraded, now, started)
-        return context, timings
-
-    def _keys_to_run(self, only: Iterable[str] | None) -> set[str]:
-        keys = {p.key for p in self.providers}
-        if only is None:
-            return keys
-        wanted = set(only)
-        for provider in self.providers:  # dependency order: derived after their inputs
-            if set(provider.depends_on) & wanted:
-                wanted.add(provider.key)
-        return wanted & keys
-
-    def _assemble(
-        self,
-        customer: CustomerRef,
-        sections: dict[str, Any],
-        sources: dict[str, SourceInfo],
-        degraded: list[Degraded],
-        now: dt.datetime,
-        started: float,
-    ) -> EnrichedContext:
-        intel: CustomerIntelligence = sections.get("customer_intelligence") or CustomerIntelligence()
-        if not intel.customer_id:  # the provider failed: keep at least who this is
-            intel = dataclasses.replace(
-                intel,
-                customer_id=customer.external_id,
-                company_name=customer.company_name,
-                domain=customer.domain,
-                industry=customer.industry,
-                region=customer.region,
-                customer_since=customer.customer_since,
-            )
-        health = sections.get("account_health")
-        if health is not None:
-            intel = dataclasses.replace(
-                intel,
-                health_score=health.health_score,
-                health_label=health.health_label,
-                churn_risk=health.churn_risk,
-                churn_risk_level=health.churn_risk_level,
-            )
-        fields: dict[str, Any] = {key: value for key, value in sections.items() if value is not None}
-        fields["customer_intelligence"] = intel
-        fields["next_actions"] = suggest_actions(fields)  # pure, from the flags just derived
-        return EnrichedContext(
-            **fields,
-            enriched_at=now,
-            cache_hit=False,
-            enrichment_latency_ms=_ms(started),
-            sources=sources,
-            degraded=tuple(degraded),
-        )
+@contextlib.contextmanager
+def _collector_paused(pause: bool) -> Iterator[None]:
+    """A chunk allocates tens of thousands of small acyclic objects; letting the
+    cyclic collector run over them repeatedly doubled the cost (measured)."""
+    was_enabled = gc.isenabled()
+    if pause and was_enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if pause and was_enabled:
+            gc.enable()
 
 
 def _cannot_connect(exc: BaseException) -> bool:
     """No connection could be had at all (the pool timed out): a retry would
     only wait as long again."""
-    from psycopg_pool import PoolTimeout
-
     return isinstance(exc.__cause__, PoolTimeout) or isinstance(exc, PoolTimeout)
 
 
@@ -439,25 +316,13 @@ def _reconnectable() -> bool:
     return not connection.in_atomic_block
 
 
-def _unavailable(customer_id: str, exc: Exception) -> ContextUnavailable:
-    logger.error("context_database_unavailable", customer_id=customer_id, error=type(exc).__name__)
+def _unavailable(customer_ids: Sequence[str], exc: Exception) -> ContextUnavailable:
+    logger.error("context_database_unavailable", customer_ids=list(customer_ids)[:20], error=type(exc).__name__)
     return exc if isinstance(exc, ContextUnavailable) else ContextUnavailable("the customer database is unreachable")
-
-
-def _record_health(customer_pk: int, context: EnrichedContext) -> None:
-    from enrichment.history.writer import health_record
-
-    health_record(customer_pk=customer_pk, context=context)
 
 
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
-
-
-def _section_keys() -> tuple[str, ...]:
-    from enrichment.context.enriched import SECTION_TYPES
-
-    return tuple(SECTION_TYPES)
 
 
 def _l2_backend(redis_url: str | None):
@@ -465,7 +330,7 @@ def _l2_backend(redis_url: str | None):
         return None
     if redis_url == settings.REDIS_URL:
         return caches[settings.CONTEXT_CACHE_ALIAS]
-    from django_redis.cache import RedisCache
+    from django_redis.cache import RedisCache  # only when a second Redis is named
 
     options = dict(settings.CACHES.get(settings.CONTEXT_CACHE_ALIAS, {}).get("OPTIONS", {}))
     options.setdefault("SERIALIZER", "django_redis.serializers.json.JSONSerializer")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import structlog
 from django.db import transaction
 
 from customers.models import Customer
-from enrichment.context.exceptions import ContextEnrichmentError
 from enrichment.engine.service import get_context_service
 
 logger = structlog.get_logger(__name__)
@@ -30,19 +31,14 @@ def context_invalidate_on_commit(*, customer_pk: int | None = None, customer_id:
     transaction.on_commit(lambda: context_invalidate(customer_id=customer_id))
 
 
-def contexts_refresh(*, customer_ids: list[str]) -> int:
-    """Recompute the context of each external id; return how many succeeded.
-
-    An unknown or malformed id, or a customer whose lookup fails, is logged and
-    skipped: one bad id never stops the rest of the batch.
-    """
-    service = get_context_service()
-    refreshed = 0
-    for customer_id in customer_ids:
-        try:
-            service.enrich_context(customer_id, force_refresh=True)
-        except ContextEnrichmentError as exc:
-            logger.warning("context_refresh_failed", customer_id=customer_id, error=type(exc).__name__)
-            continue
-        refreshed += 1
+def contexts_refresh(*, customer_ids: Sequence[str]) -> int:
+    """Recompute and cache these customers' contexts, a chunk at a time (each
+    provider runs once per chunk); returns how many were refreshed. Unknown or
+    malformed ids are skipped: one bad id never stops the rest. Raises
+    :class:`~enrichment.context.exceptions.ContextUnavailable` when the
+    database cannot be reached (the Celery task retries)."""
+    ids = list(customer_ids)
+    refreshed = get_context_service().refresh_many(ids) if ids else 0
+    if refreshed < len(set(ids)):
+        logger.warning("context_refresh_skipped", requested=len(set(ids)), refreshed=refreshed)
     return refreshed

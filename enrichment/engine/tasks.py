@@ -1,8 +1,8 @@
 """Tasks run by Celery beat (``CELERY_BEAT_SCHEDULE`` in settings).
 
 Each selects its customers with one set-based query, then refreshes them in
-chunks through the batch engine (``ContextEnrichmentService.refresh_many``: each
-provider runs once per chunk of up to ``REFRESH_CHUNK`` customers), one
+chunks through the engine (``contexts_refresh``: each provider runs once per
+chunk of up to ``REFRESH_CHUNK`` customers), one
 ``refresh_context_batch`` task per chunk so a big selection spreads over the
 workers of the ``refresh`` queue.
 
@@ -31,7 +31,10 @@ from django.utils import timezone
 
 from billing.models import LIVE_STATUSES, Subscription
 from customers.models import Customer, EngagementDaily
+from enrichment.context.exceptions import ContextUnavailable
 from enrichment.engine.services import contexts_refresh
+from enrichment.history.services import health_daily_snapshot
+from enrichment.vendors.tasks import fetch_external_enrichment, stale_external_customers
 
 logger = structlog.get_logger(__name__)
 
@@ -63,16 +66,6 @@ def renewing_customer_ids(*, today: dt.date | None = None, days: int | None = No
 
 
 # -- refresh ---------------------------------------------------------------------------------
-def contexts_refresh_batch(*, customer_ids: list[str]) -> int:
-    """Recompute and cache these customers' contexts with the batch engine (a
-    few queries per chunk, whatever the count); returns how many were stored."""
-    from enrichment.engine.service import get_context_service
-
-    if not customer_ids:
-        return 0
-    return get_context_service().refresh_many(list(customer_ids), chunk_size=REFRESH_CHUNK)
-
-
 def _fan_out(customer_ids: list[str], reason: str) -> int:
     for start in range(0, len(customer_ids), REFRESH_CHUNK):
         refresh_context_batch.delay(customer_ids[start : start + REFRESH_CHUNK])
@@ -80,9 +73,13 @@ def _fan_out(customer_ids: list[str], reason: str) -> int:
     return len(customer_ids)
 
 
-@shared_task(name="enrichment.refresh_context_batch", ignore_result=True)
+# The database unreachable: try again later, with backoff, a few times.
+_RETRY = {"autoretry_for": (ContextUnavailable,), "retry_backoff": 5, "retry_backoff_max": 300, "max_retries": 5}
+
+
+@shared_task(name="enrichment.refresh_context_batch", ignore_result=True, **_RETRY)
 def refresh_context_batch(customer_ids: list[str]) -> int:
-    return contexts_refresh_batch(customer_ids=list(customer_ids))
+    return contexts_refresh(customer_ids=list(customer_ids))
 
 
 @shared_task(name="enrichment.refresh_active_contexts", ignore_result=True)
@@ -101,8 +98,6 @@ def refresh_renewing_contexts() -> int:
 def refresh_stale_external_data() -> int:
     """Beat: start vendor lookups for eligible customers whose data is stale or
     missing (at most EXTERNAL_REFRESH_BATCH per run; the rest next run)."""
-    from enrichment.vendors.tasks import fetch_external_enrichment, stale_external_customers
-
     pks = stale_external_customers()
     for pk in pks:
         fetch_external_enrichment.delay(pk)
@@ -113,12 +108,10 @@ def refresh_stale_external_data() -> int:
 @shared_task(name="enrichment.snapshot_health_daily", ignore_result=True)
 def snapshot_health_daily(day: str | None = None) -> int:
     """Beat: copy every customer's latest health into the daily history."""
-    from enrichment.history.services import health_daily_snapshot
-
     return health_daily_snapshot(day=dt.date.fromisoformat(day) if day else timezone.localdate())
 
 
-@shared_task(name="enrichment.refresh_contexts", ignore_result=False)
+@shared_task(name="enrichment.refresh_contexts", ignore_result=False, **_RETRY)
 def refresh_contexts(customer_ids: list[str]) -> int:
     """Force-refresh the contexts of these external ids; returns how many succeeded."""
     return contexts_refresh(customer_ids=list(customer_ids))

@@ -106,6 +106,17 @@ def health_record(*, customer_pk: int, context: EnrichedContext) -> None:
         _write([(customer_pk, context)])
 
 
+def health_record_many(*, rows: Sequence[tuple[int, EnrichedContext]]) -> None:
+    """Record computed contexts' health: queued when deferred and the batch is
+    small (a request), written now in one statement otherwise (a refresh)."""
+    if deferred() and len(rows) < MAX_PENDING:
+        writer = _writer()
+        for customer_pk, context in rows:
+            writer.submit(customer_pk, context)
+    elif rows:
+        _write(rows)
+
+
 def health_flush() -> int:
     """Write what is queued now (tests, shutdown hooks); returns how many rows."""
     return _WRITER.flush() if _WRITER is not None else 0

@@ -53,7 +53,7 @@ from django.conf import settings
 from django.core.cache import caches
 
 from enrichment.context.sections import IncidentBrief, ProductStatus
-from enrichment.engine.cache import make_l1
+from enrichment.engine.tiers import make_l1
 
 logger = structlog.get_logger(__name__)
 

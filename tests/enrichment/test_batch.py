@@ -9,10 +9,9 @@ from django.test.utils import CaptureQueriesContext
 
 from billing.factories import InvoiceFactory, SubscriptionFactory
 from customers.factories import CustomerFactory
-from customers.selectors import customer_refs_get
 from enrichment.context.exceptions import CustomerNotFound, InvalidLookup
-from enrichment.engine.cache import reset_l1
 from enrichment.engine.service import ContextEnrichmentService
+from enrichment.engine.tiers import reset_l1
 from enrichment.history.models import CustomerHealth
 from support.factories import TicketFactory
 from tests.enrichment.conftest import add_events
@@ -47,16 +46,16 @@ def test_batch_contexts_equal_single_contexts(acme):
         assert comparable(batch[customer_id]) == comparable(service.enrich_context(customer_id))
 
 
-def test_compute_many_query_count_is_independent_of_batch_size():
-    small = customer_refs_get(external_ids=make_customers(3, "s"))
-    large = customer_refs_get(external_ids=make_customers(25, "l"))
+def test_query_count_is_independent_of_batch_size():
+    """One customer or 25: the same statements (lookup, each provider once, one health write)."""
     service = ContextEnrichmentService(enable_caching=False)
     counts = []
-    for refs in (small, large):
+    for ids in (make_customers(1, "o"), make_customers(3, "s"), make_customers(25, "l")):
         with CaptureQueriesContext(connection) as queries:
-            service.compute_many(list(refs.values()))
+            results = service.enrich_many(ids)
+        assert all(not isinstance(value, Exception) for value in results.values())
         counts.append(len(queries.captured_queries))
-    assert counts[0] == counts[1] <= 8
+    assert counts[0] == counts[1] == counts[2] <= 10
 
 
 def test_enrich_many_reports_bad_ids_per_item(acme):

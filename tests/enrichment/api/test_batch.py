@@ -75,3 +75,22 @@ def test_get_is_not_allowed(demo, api):
     response = api.get(URL)
     assert_error(response, 405, "method_not_allowed")
     assert "POST" in response["Allow"]
+
+
+def test_a_batch_is_computed_together_not_one_by_one(db, api):
+    """The endpoint goes through the engine's one path: the same statements for
+    2 customers or 12 (one lookup, each provider once, one health write)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.enrichment.test_batch import make_customers
+
+    small, large = make_customers(2, "bs"), make_customers(12, "bl")
+    counts = []
+    for ids in (small, large):
+        with CaptureQueriesContext(connection) as queries:
+            response = api.post(URL, {"customer_ids": ids}, format="json")
+        assert response.status_code == 200
+        assert [r["status"] for r in response.json()["results"]] == ["ok"] * len(ids)
+        counts.append(sum(1 for q in queries.captured_queries if "enrichment_apitoken" not in q["sql"]))
+    assert counts[0] == counts[1]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from enrichment.engine.cache import reset_l1
+from enrichment.engine.tiers import reset_l1
 from enrichment.ops import metrics
 from tests.enrichment.realtime.conftest import make_customer
 

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from enrichment.engine.cache import reset_l1
+from enrichment.engine.tiers import reset_l1
 from enrichment.realtime.product_status import (
     STATUSPAGE_KEY,
     current_state,

@@ -1,0 +1,54 @@
+"""Validating and resolving what callers name a customer by: an external id,
+a contact email or a domain. Ids are validated here once, at the boundary:
+a :class:`CustomerId` is a ``str`` that has passed validation, so inner layers
+accept it without checking again."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from customers.models import EXTERNAL_ID_PATTERN
+from customers.selectors import customer_external_id_for_domain, customer_external_id_for_email
+from enrichment.context.exceptions import CustomerNotFound, InvalidLookup
+
+_EXTERNAL_ID = re.compile(EXTERNAL_ID_PATTERN)
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+INVALID_ID = "customer_id must be 1-64 characters of letters, digits, '_', '.', ':' or '-', starting with a letter or digit"
+
+
+class CustomerId(str):
+    """An external customer id that passed validation."""
+
+    __slots__ = ()
+
+
+def validate_customer_id(customer_id: Any) -> CustomerId:
+    """The id as a :class:`CustomerId`; :class:`InvalidLookup` if it cannot be one."""
+    if type(customer_id) is CustomerId:
+        return customer_id
+    if not isinstance(customer_id, str) or not _EXTERNAL_ID.match(customer_id):
+        raise InvalidLookup(INVALID_ID)
+    return CustomerId(customer_id)
+
+
+def customer_id_resolve(*, email: str | None = None, domain: str | None = None) -> CustomerId:
+    """The external id of the customer a contact email or a domain belongs to."""
+    if email is not None:
+        email = email.strip()
+        if len(email) > 254 or not _EMAIL.match(email):
+            raise InvalidLookup("email is not a valid email address")
+        found = customer_external_id_for_email(email=email)
+        if found is None:
+            raise CustomerNotFound(f"email {email!r}")
+        return CustomerId(found)
+    if domain is not None:
+        domain = domain.strip().lower().removeprefix("www.")
+        if not _DOMAIN.match(domain):
+            raise InvalidLookup("domain is not a valid domain name")
+        found = customer_external_id_for_domain(domain=domain)
+        if found is None:
+            raise CustomerNotFound(f"domain {domain!r}")
+        return CustomerId(found)
+    raise InvalidLookup("give an email or a domain")
