@@ -7,7 +7,7 @@ from django.contrib import admin
 
 from customers.admin import ContactInline
 from customers.models import Customer
-from enrichment.admin.views import CustomerContextAdminMixin
+from enrichment.admin.mixins import CustomerContextAdminMixin
 
 
 @admin.register(Customer)

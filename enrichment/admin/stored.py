@@ -2,7 +2,7 @@
 writes them) and the admin index link to the customer health dashboard.
 
 The customer pages themselves (health columns, context panel, actions,
-dashboard) live in :mod:`enrichment.admin.views`, mixed into ``CustomerAdmin``.
+dashboard) live in :mod:`enrichment.admin.mixins`, mixed into ``CustomerAdmin``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from customers.admin import CappedCountPaginator
-from enrichment.admin.views import freshness
+from enrichment.admin.formatting import freshness
 from enrichment.history.models import CustomerHealth, HealthDaily
 
 admin.site.index_template = "admin/enrichment_index.html"

@@ -181,7 +181,7 @@ class SeededAdminTests(TestCase):
         service = ContextEnrichmentService(enable_caching=False, providers=providers)
         self.client.force_login(self.superuser)
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr("enrichment.admin.views.get_context_service", lambda: service)
+            mp.setattr("enrichment.admin.customer_page.get_context_service", lambda: service)
             html = self.client.get(change_url(self.acme)).content.decode()
         assert 'id="cc-degraded"' in html and "Degraded context" in html
         assert "error: RuntimeError" in html
@@ -194,7 +194,7 @@ class SeededAdminTests(TestCase):
 
         self.client.force_login(self.superuser)
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr("enrichment.admin.views.get_context_service", lambda: Down())
+            mp.setattr("enrichment.admin.customer_page.get_context_service", lambda: Down())
             response = self.client.get(change_url(self.acme))
         assert response.status_code == 200
         html = response.content.decode()

@@ -12,7 +12,9 @@ from django.utils import timezone
 
 from customers.models import Customer
 from enrichment.admin.charts import sparkline, trend_chart, weekly_points
-from enrichment.admin.views import dashboard_data, freshness, health_trend
+from enrichment.admin.dashboard import dashboard_data
+from enrichment.admin.formatting import freshness
+from enrichment.admin.selectors import health_trend
 from enrichment.demo.history import health_history_backfill
 from enrichment.engine.services import contexts_refresh
 from enrichment.engine.tasks import refresh_contexts
@@ -42,7 +44,7 @@ def test_seed_fills_12_weeks_of_history_once():
     assert HealthDaily.objects.filter(customer__external_id="customer_123").count() == 84
 
     # The at-risk account declined over the 12 weeks.
-    trend = health_trend(Customer.objects.get(external_id="customer_at_risk").pk, today=today)
+    trend = health_trend(customer_pk=Customer.objects.get(external_id="customer_at_risk").pk, today=today)
     assert len(trend) == 12 and all(value is not None for _, value in trend)
     assert trend[0][1] > trend[-1][1] + 10
 

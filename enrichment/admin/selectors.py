@@ -1,0 +1,97 @@
+"""The admin's own database reads (HackSoft selectors): the customer search,
+the 12-week health trend and the dashboard's set-based reads over the
+denormalised :class:`~enrichment.history.models.CustomerHealth` and
+:class:`~enrichment.history.models.HealthDaily` rows.
+
+A customer's context itself is never read here: it comes from
+``get_context_service().enrich_context`` (see :mod:`enrichment.admin.customer_page`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
+
+from customers.models import Contact, Customer
+from enrichment.admin.charts import weekly_points
+from enrichment.history.models import CustomerHealth, HealthDaily
+
+RENEWAL_FIELDS = (
+    "customer_id", "customer__external_id", "customer__company_name", "health_score", "health_label",
+    "churn_risk_level", "red_flags", "yellow_flags", "plan", "mrr", "renewal_date",
+)
+DROP_FIELDS = ("customer_id", "customer__external_id", "customer__company_name", "health_score", "before", "drop", "red_flags")
+
+
+def customer_search(*, queryset: QuerySet[Customer], term: str) -> QuerySet[Customer]:
+    """Name, domain and external id contain ``term``, or a contact's email
+    does. The email match is an ``id IN (subquery)``, not a join: no
+    duplicate rows, no DISTINCT over the whole table; a full address uses
+    the unique email index."""
+    local, at, domain = term.partition("@")
+    if at and local and "." in domain and " " not in term and "@" not in domain:
+        contacts = Contact.objects.filter(email=term.lower())  # a full address: the unique index
+    else:
+        contacts = Contact.objects.filter(email__icontains=term)
+    query = (
+        Q(company_name__icontains=term)
+        | Q(domain__icontains=term)
+        | Q(external_id__icontains=term)
+        | Q(pk__in=contacts.values("customer_id"))
+    )
+    return queryset.filter(query)
+
+
+def health_trend(*, customer_pk: int, today: dt.date, weeks: int = 12) -> list[tuple[dt.date, float | None]]:
+    """Weekly average health over ``weeks`` weeks from the daily history: one query."""
+    rows = HealthDaily.objects.filter(
+        customer_id=customer_pk, day__gt=today - dt.timedelta(days=weeks * 7), day__lte=today
+    ).values_list("day", "health_score")
+    return weekly_points(rows, today=today, weeks=weeks)
+
+
+def customer_count() -> int:
+    return Customer.objects.count()
+
+
+def health_label_counts() -> dict[str, int]:
+    """How many stored health rows carry each label (one grouped query)."""
+    return dict(
+        CustomerHealth.objects.order_by().values_list("health_label").annotate(n=Count("pk")).values_list("health_label", "n")
+    )
+
+
+def health_computed_stats(*, stale_before: dt.datetime) -> dict[str, Any]:
+    """``oldest`` and ``newest`` computation times, and how many rows are ``stale`` (older than ``stale_before``)."""
+    return CustomerHealth.objects.aggregate(
+        oldest=Min("computed_at"), newest=Max("computed_at"), stale=Count("pk", filter=Q(computed_at__lt=stale_before))
+    )
+
+
+def red_flag_renewals(*, today: dt.date, limit: int) -> list[dict[str, Any]]:
+    """Customers with red flags renewing today or later, soonest (then least healthy) first."""
+    return list(
+        CustomerHealth.objects.filter(red_flags__gt=0, renewal_date__gte=today)
+        .order_by("renewal_date", "health_score", "customer_id")
+        .values(*RENEWAL_FIELDS)[:limit]
+    )
+
+
+def latest_health_day() -> dt.date | None:
+    """The newest day in the daily health history, if any."""
+    return HealthDaily.objects.aggregate(day=Max("day"))["day"]
+
+
+def health_drops(*, day: dt.date, since: dt.date, limit: int) -> list[dict[str, Any]]:
+    """The biggest health drops from ``since`` to ``day``, largest first (``before``, ``drop`` per row)."""
+    before = HealthDaily.objects.filter(customer_id=OuterRef("customer_id"), day=since).values("health_score")[:1]
+    return list(
+        HealthDaily.objects.filter(day=day)
+        .annotate(before=Subquery(before))
+        .annotate(drop=F("before") - F("health_score"))
+        .filter(drop__gt=0)
+        .order_by("-drop", "health_score", "customer_id")
+        .values(*DROP_FIELDS)[:limit]
+    )
