@@ -54,6 +54,11 @@ def customer_refs_get(*, external_ids: Sequence[str]) -> dict[str, CustomerRef]:
     return {row[1]: CustomerRef(*row) for row in rows}
 
 
+def customer_external_id_get(*, pk: int) -> str | None:
+    """The external id of the customer with this primary key, if it still exists."""
+    return Customer.objects.filter(pk=pk).values_list("external_id", flat=True).first()
+
+
 def customer_refs_chunks(*, chunk_size: int = 1000) -> Iterator[list[CustomerRef]]:
     """Every customer, in primary key order, ``chunk_size`` at a time (keyset
     pagination: no OFFSET scans on 100,000 rows)."""

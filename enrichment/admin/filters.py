@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.db.models import Q
 from django.utils import timezone
 
-from billing.models import Plan
+from enrichment.admin.selectors import plan_choices
 
 HEALTH_LABELS = {"good": "Good", "fair": "Fair", "at_risk": "At Risk", "critical": "Critical"}
 
@@ -56,7 +56,7 @@ class PlanFilter(admin.SimpleListFilter):
     parameter_name = "plan"
 
     def lookups(self, request, model_admin):
-        return list(Plan.objects.order_by("tier", "code").values_list("code", "name"))
+        return plan_choices()
 
     def queryset(self, request, queryset):
         if self.value():

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
 
+from billing.models import Plan
 from customers.models import Contact, Customer
 from enrichment.admin.charts import weekly_points
 from enrichment.history.models import CustomerHealth, HealthDaily
@@ -95,3 +96,8 @@ def health_drops(*, day: dt.date, since: dt.date, limit: int) -> list[dict[str, 
         .order_by("-drop", "health_score", "customer_id")
         .values(*DROP_FIELDS)[:limit]
     )
+
+
+def plan_choices() -> list[tuple[str, str]]:
+    """Every plan as ``(code, name)``, cheapest tier first (a small table)."""
+    return list(Plan.objects.order_by("tier", "code").values_list("code", "name"))

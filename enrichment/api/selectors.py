@@ -6,6 +6,7 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 
 from billing.models import LIVE_STATUSES, Subscription
 from customers.selectors import customer_ref_get, customer_search
+from enrichment.api.models import ApiToken
 
 
 def customer_directory(*, search: str = "") -> QuerySet:
@@ -31,3 +32,8 @@ def customer_directory(*, search: str = "") -> QuerySet:
 
 def customer_exists(*, customer_id: str) -> bool:
     return customer_ref_get(external_id=customer_id) is not None
+
+
+def api_token_by_prefix(*, prefix: str) -> ApiToken | None:
+    """The token with this prefix (the part after ``cce_``), revoked or not."""
+    return ApiToken.objects.filter(prefix=prefix).first()

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import structlog
 from django.db import transaction
 
-from customers.models import Customer
+from customers.selectors import customer_external_id_get
 from enrichment.engine.service import get_context_service
 
 logger = structlog.get_logger(__name__)
@@ -25,7 +25,7 @@ def context_invalidate_on_commit(*, customer_pk: int | None = None, customer_id:
     if customer_id is None:
         if customer_pk is None:
             return
-        customer_id = Customer.objects.filter(pk=customer_pk).values_list("external_id", flat=True).first()
+        customer_id = customer_external_id_get(pk=customer_pk)
         if customer_id is None:
             return
     transaction.on_commit(lambda: context_invalidate(customer_id=customer_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from enrichment.api.models import ApiToken
+from enrichment.api.selectors import api_token_by_prefix
 from enrichment.api.tokens import api_token_revoke
 
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parts = prefix.split("_", 2)
         if len(parts) == 3 and parts[0] == "cce":
             prefix = parts[1]
-        token = ApiToken.objects.filter(prefix=prefix).first()
+        token = api_token_by_prefix(prefix=prefix)
         if token is None:
             raise CommandError(f"No token has the prefix {prefix!r}.")
         api_token_revoke(token=token)
