@@ -58,8 +58,19 @@ def context_history_backfill(*, customer_id: str = DEMO_CUSTOMER) -> int:
         return 0
     context = get_context_service().enrich_context(customer_id, force_refresh=True)  # writes today's snapshot
     now = timezone.now()
-    current = snapshot_data(context)
+    steps = _scripted_steps(snapshot_data(context), tickets=tickets, first=first, second=second, now=now)
+    rows = [
+        ContextSnapshot(customer_id=customer["pk"], created_at=at, content_hash=content_hash(data), data=data)
+        for at, data in steps
+        if at < now
+    ]
+    ContextSnapshot.objects.bulk_create(rows)
+    return len(rows)
 
+
+def _scripted_steps(current: dict, *, tickets: list[dict], first: dict, second: dict, now: dt.datetime) -> list[tuple[dt.datetime, dict]]:
+    """The three earlier snapshots (time, data), derived from the current one: fair five weeks ago,
+    at the first urgent ticket, and after the payment failure but before the second ticket."""
     before_second = [i for i in current["tickets"] if i != second["id"]]
     payment_at = max(first["created_at"] + dt.timedelta(hours=6), now - dt.timedelta(days=2))
     paid_up = _flags(current, drop={"payment_failed"})
@@ -107,10 +118,4 @@ def context_history_backfill(*, customer_id: str = DEMO_CUSTOMER) -> int:
             ),
         ),
     ]
-    rows = [
-        ContextSnapshot(customer_id=customer["pk"], created_at=at, content_hash=content_hash(data), data=data)
-        for at, data in steps
-        if at < now
-    ]
-    ContextSnapshot.objects.bulk_create(rows)
-    return len(rows)
+    return steps

@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from billing.factories import InvoiceFactory, PlanFactory, SubscriptionFactory
 from billing.models import LIVE_STATUSES, Invoice, Plan, Subscription, SubscriptionStatus
-from customers.factories import CustomerFactory
+from tests.billing.factories import InvoiceFactory, PlanFactory, SubscriptionFactory
+from tests.customers.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 

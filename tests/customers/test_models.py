@@ -6,8 +6,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from customers.factories import ContactFactory, EngagementEventFactory
 from customers.models import Contact, Customer, EngagementDaily, EngagementEvent, EngagementKind
+from tests.customers.factories import ContactFactory, EngagementEventFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,12 +6,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from billing.factories import InvoiceFactory, PlanFactory, SubscriptionFactory
-from customers.factories import ContactFactory, CustomerFactory
 from customers.models import EngagementEvent, EngagementKind
 from customers.services import engagement_rollup_rebuild
 from enrichment.engine.service import ContextEnrichmentService
-from support.factories import TicketFactory
+from tests.billing.factories import InvoiceFactory, PlanFactory, SubscriptionFactory
+from tests.customers.factories import ContactFactory, CustomerFactory
+from tests.support.factories import TicketFactory
 
 
 def add_events(customer, *, logins_30d=0, logins_prev=0, features_30d=None, old_logins=0, last_login=None):

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from billing.factories import PlanFactory, SubscriptionFactory
-from customers.factories import CustomerFactory
 from enrichment.demo.fake_vendors import FakeVendorServer
+from tests.billing.factories import PlanFactory, SubscriptionFactory
+from tests.customers.factories import CustomerFactory
 
 KEYS = {"CLEARBIT_API_KEY": "ck_test_key", "CRUNCHBASE_API_KEY": "cb_test_key", "NEWSAPI_KEY": "na_test_key"}
 

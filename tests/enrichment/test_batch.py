@@ -7,14 +7,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from billing.factories import InvoiceFactory, SubscriptionFactory
-from customers.factories import CustomerFactory
 from enrichment.context.exceptions import CustomerNotFound, InvalidLookup
 from enrichment.engine.service import ContextEnrichmentService
 from enrichment.engine.tiers import reset_l1
 from enrichment.history.models import CustomerHealth
-from support.factories import TicketFactory
+from tests.billing.factories import InvoiceFactory, SubscriptionFactory
+from tests.customers.factories import CustomerFactory
 from tests.enrichment.conftest import add_events
+from tests.support.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from support.factories import TicketFactory
+from tests.support.factories import TicketFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,8 +8,6 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from billing.factories import InvoiceFactory, SubscriptionFactory
-from customers.factories import CustomerFactory
 from customers.selectors import customer_ref_get
 from enrichment.context.sections import SubscriptionDetails
 from enrichment.providers.base import ProviderRequest
@@ -19,8 +17,10 @@ from enrichment.providers.internal import (
     SubscriptionDetailsProvider,
     SupportHistoryProvider,
 )
-from support.factories import TicketFactory
+from tests.billing.factories import InvoiceFactory, SubscriptionFactory
+from tests.customers.factories import CustomerFactory
 from tests.enrichment.conftest import add_events
+from tests.support.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
 

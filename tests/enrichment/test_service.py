@@ -11,16 +11,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from billing.factories import InvoiceFactory, SubscriptionFactory
-from customers.factories import ContactFactory, CustomerFactory
 from enrichment.context.exceptions import ContextEnrichmentError, CustomerNotFound, InvalidLookup
 from enrichment.context.sections import EngagementMetrics, SupportHistory
 from enrichment.engine.service import ContextEnrichmentService
 from enrichment.history.models import CustomerHealth
 from enrichment.providers.base import ContextProvider
 from enrichment.providers.registry import load_providers
-from support.factories import TicketFactory
+from tests.billing.factories import InvoiceFactory, SubscriptionFactory
+from tests.customers.factories import ContactFactory, CustomerFactory
 from tests.enrichment.conftest import add_events
+from tests.support.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from customers.factories import CustomerFactory
 from customers.models import EngagementEvent
 from enrichment.context.scopes import TokenScope
+from tests.customers.factories import CustomerFactory
 from tests.enrichment.api.helpers import client_for
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def test_injection_corpus_through_the_prompt_endpoint(acme, make_token, text, sc
     acme.company_name = stored[:200]
     acme.industry = stored[:100]
     acme.save()
-    from support.factories import TicketFactory
+    from tests.support.factories import TicketFactory
 
     TicketFactory(customer=acme, subject=stored[:300], priority="urgent")
     response = client_for(make_token(scope)).get("/api/v1/customers/customer_123/context/prompt/?refresh=true")

@@ -4,9 +4,9 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from customers.factories import CustomerFactory
-from support.factories import IncidentFactory, TicketFactory
 from support.models import IncidentStatus, Ticket, TicketStatus
+from tests.customers.factories import CustomerFactory
+from tests.support.factories import IncidentFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,9 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from customers.models import Customer
-from enrichment.demo.data import ADMIN_PASSWORD, ADMIN_USERNAME, demo_seed
+from enrichment.demo.changes import context_history_backfill
+from enrichment.demo.history import health_history_backfill
+from enrichment.demo.seed import ADMIN_PASSWORD, ADMIN_USERNAME, demo_seed
 
 
 class Command(BaseCommand):
@@ -53,8 +55,6 @@ class Command(BaseCommand):
 
     def _health_history(self, *, seed: int) -> None:
         """Compute every context and backfill 12 weeks of health history, once."""
-        from enrichment.demo.history import health_history_backfill
-
         if not Customer.objects.filter(health_history__isnull=True).exists():
             self.stdout.write("  health history:      already present")
             return
@@ -63,8 +63,6 @@ class Command(BaseCommand):
 
     def _context_history(self) -> None:
         """The scripted context snapshots of customer_at_risk, once."""
-        from enrichment.demo.changes import context_history_backfill
-
         written = context_history_backfill()
         message = f"{written} scripted for customer_at_risk" if written else "already present"
         self.stdout.write(f"  context snapshots:   {message}")

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from billing.factories import PlanFactory
-from customers.factories import ContactFactory, CustomerFactory
+from tests.billing.factories import PlanFactory
+from tests.customers.factories import ContactFactory, CustomerFactory
 from tests.enrichment.admin.conftest import CHANGELIST, health_for
 
 pytestmark = pytest.mark.django_db

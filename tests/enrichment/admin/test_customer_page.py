@@ -19,8 +19,8 @@ from enrichment.engine.service import ContextEnrichmentService, get_context_serv
 from enrichment.history.models import CustomerHealth
 from enrichment.providers.base import ContextProvider
 from enrichment.providers.registry import load_providers
-from support.factories import TicketFactory
 from tests.enrichment.admin.conftest import CHANGELIST, change_url, staff_user
+from tests.support.factories import TicketFactory
 
 
 def _messages(response) -> list[str]:

@@ -8,8 +8,8 @@ from django.urls import reverse
 from customers.models import Customer
 from enrichment.context.enriched import SECTION_TYPES
 from enrichment.engine.service import get_context_service
-from support.factories import TicketFactory
 from tests.enrichment.api.helpers import ACME, assert_error
+from tests.support.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
 

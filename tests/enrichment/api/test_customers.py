@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from billing.factories import SubscriptionFactory
-from customers.factories import ContactFactory, CustomerFactory
+from tests.billing.factories import SubscriptionFactory
+from tests.customers.factories import ContactFactory, CustomerFactory
 from tests.enrichment.api.helpers import ACME, assert_error
 
 pytestmark = pytest.mark.django_db

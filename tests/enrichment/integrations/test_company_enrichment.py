@@ -11,11 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from customers.factories import CustomerFactory
 from enrichment.context.sections import CompanyEnrichment
 from enrichment.engine.service import ContextEnrichmentService, get_context_service
 from enrichment.vendors.models import ExternalRecord
 from enrichment.vendors.tasks import eligible_customers, fetch_external_enrichment
+from tests.customers.factories import CustomerFactory
 from tests.enrichment.external_fixtures import KEYS, make_customer
 
 pytestmark = pytest.mark.django_db

@@ -13,10 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.utils import timezone
 
-from billing.factories import PlanFactory, SubscriptionFactory
-from customers.factories import CustomerFactory
 from enrichment.engine import service as service_module
 from enrichment.engine.service import ContextEnrichmentService
+from tests.billing.factories import PlanFactory, SubscriptionFactory
+from tests.customers.factories import CustomerFactory
 from tests.enrichment.conftest import add_events
 
 

@@ -85,7 +85,7 @@ def test_healthy_demo_account_gets_no_action_and_keeps_the_seed_layout(acme, unc
 
 
 def test_actions_in_json_and_prompt_after_the_flags(db, uncached_service):
-    from billing.factories import InvoiceFactory
+    from tests.billing.factories import InvoiceFactory
     from tests.enrichment.realtime.conftest import make_customer
 
     customer = make_customer(external_id="late_payer")

@@ -12,9 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from enrichment.context.sections import AgentStat
-from support.factories import TicketFactory
 from tests.enrichment.api.helpers import assert_error
 from tests.enrichment.realtime.conftest import make_customer
+from tests.support.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
 

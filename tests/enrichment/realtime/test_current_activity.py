@@ -10,11 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from customers.factories import ContactFactory, CustomerFactory
 from customers.models import EngagementEvent
 from customers.recent_activity import KEY_PREFIX, recent_events, redis_client
 from customers.services import EventInput, engagement_events_ingest
 from enrichment.context.sections import FeatureUsage
+from tests.customers.factories import ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 

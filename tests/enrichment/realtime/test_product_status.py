@@ -21,8 +21,8 @@ from enrichment.realtime.product_status import (
     published_version,
 )
 from enrichment.realtime.tasks import fetch_product_status
-from support.factories import IncidentFactory
 from tests.enrichment.realtime.conftest import make_customer, sp_component, sp_incident, statuspage_summary
+from tests.support.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
 

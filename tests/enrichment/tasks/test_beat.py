@@ -11,9 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from billing.factories import SubscriptionFactory
 from config.celery_app import app as celery_app
-from customers.factories import CustomerFactory
 from enrichment.engine.service import get_context_service
 from enrichment.engine.tasks import (
     active_customer_ids,
@@ -25,6 +23,8 @@ from enrichment.engine.tasks import (
 )
 from enrichment.history.models import CustomerHealth, HealthDaily
 from enrichment.vendors.models import ExternalRecord
+from tests.billing.factories import SubscriptionFactory
+from tests.customers.factories import CustomerFactory
 from tests.enrichment.conftest import add_events
 from tests.enrichment.external_fixtures import make_customer
 

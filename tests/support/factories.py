@@ -1,4 +1,4 @@
-"""factory-boy factories for the support app (tests and the demo seed)."""
+"""factory-boy factories for the support app's models (tests only: the demo seed has its own builders)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import factory.random
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from customers.factories import ContactFactory, CustomerFactory
 from support.models import (
     Incident,
     IncidentImpact,
@@ -19,6 +18,7 @@ from support.models import (
     TicketPriority,
     TicketStatus,
 )
+from tests.customers.factories import ContactFactory, CustomerFactory
 
 TICKET_CATEGORIES = ("billing", "bug", "how_to", "feature_request", "account")
 

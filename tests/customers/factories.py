@@ -1,4 +1,4 @@
-"""factory-boy factories for the customers app (tests and the demo seed)."""
+"""factory-boy factories for the customers app's models (tests only: the demo seed has its own builders)."""
 
 from __future__ import annotations
 

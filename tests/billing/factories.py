@@ -1,4 +1,4 @@
-"""factory-boy factories for the billing app (tests and the demo seed)."""
+"""factory-boy factories for the billing app's models (tests only: the demo seed has its own builders)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from billing.models import BillingCycle, Invoice, InvoiceStatus, Plan, Subscription, SubscriptionStatus
-from customers.factories import CustomerFactory
+from tests.customers.factories import CustomerFactory
 
 # code -> (name, tier, list price per seat and month)
 PLAN_CATALOG: dict[str, tuple[str, int, Decimal]] = {
