@@ -28,6 +28,7 @@ from enrichment.admin.permissions import can_refresh
 from enrichment.admin.selectors import health_trend
 from enrichment.context.exceptions import ContextEnrichmentError
 from enrichment.engine.service import get_context_service
+from enrichment.engine.services import context_invalidate
 from enrichment.history.snapshots import snapshot_timeline
 
 logger = structlog.get_logger(__name__)
@@ -101,7 +102,7 @@ class CustomerPageMixin:
     def _context_invalidate(self, request: HttpRequest, object_id: str) -> HttpResponse:
         customer = self._customer_for_write(request, object_id)
         try:
-            get_context_service().invalidate_cache(customer.external_id)
+            context_invalidate(customer_id=customer.external_id)
         except ContextEnrichmentError as exc:
             self.message_user(request, f"Invalidation failed: {exc}", messages.ERROR)
         else:

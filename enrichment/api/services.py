@@ -131,10 +131,6 @@ def context_summary(*, customer_id: str, scope: str, refresh: bool = False) -> d
     return redact_summary(context_get(customer_id=customer_id, refresh=refresh).get_summary(), scope=scope)
 
 
-def context_invalidate(*, customer_id: str) -> None:
-    get_context_service().invalidate_cache(customer_id)
-
-
 def _item_error(code: str, message: str) -> dict[str, Any]:
     return {"code": code, "message": message, "details": None}
 

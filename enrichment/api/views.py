@@ -29,6 +29,7 @@ from enrichment.api.selectors import customer_directory, customer_exists
 from enrichment.api.throttling import TokenRateThrottle
 from enrichment.context.exceptions import CustomerNotFound, InvalidLookup
 from enrichment.engine.lookups import validate_customer_id
+from enrichment.engine.services import context_invalidate
 
 # --- plumbing ------------------------------------------------------------------------------
 
@@ -302,7 +303,7 @@ class CustomerContextInvalidateView(ApiView):
         customer_id = self.customer_id(customer_id)
         if not customer_exists(customer_id=customer_id):
             raise CustomerNotFound(f"customer_id {customer_id!r}")
-        services.context_invalidate(customer_id=customer_id)
+        context_invalidate(customer_id=customer_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
