@@ -37,6 +37,7 @@ from customers.selectors import (
 )
 from enrichment.context.enriched import EnrichedContext
 from enrichment.context.exceptions import ContextEnrichmentError, CustomerNotFound, InvalidLookup
+from enrichment.context.registry import section_types
 from enrichment.context.sections import CustomerIntelligence, Degraded, SourceInfo
 from enrichment.engine.batch import BatchEnrichmentMixin
 from enrichment.engine.cache import ContextCache, L2Cache, expired_sections, make_l1, mark_hit, section_versions, with_latency
@@ -293,7 +294,7 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
         if previous is not None and only is not None:
             for key in _section_keys():
                 if key not in run_keys and key in previous.sources:
-                    sections[key] = getattr(previous, key)
+                    sections[key] = previous.section(key)
                     sources[key] = dataclasses.replace(previous.sources[key], tier="l2")
             degraded.extend(d for d in previous.degraded if d.section not in run_keys)
 
@@ -416,8 +417,8 @@ class ContextEnrichmentService(BatchEnrichmentMixin):
         fields: dict[str, Any] = {key: value for key, value in sections.items() if value is not None}
         fields["customer_intelligence"] = intel
         fields["next_actions"] = suggest_actions(fields)  # pure, from the flags just derived
-        return EnrichedContext(
-            **fields,
+        return EnrichedContext.assemble(
+            fields,
             enriched_at=now,
             cache_hit=False,
             enrichment_latency_ms=_ms(started),
@@ -455,9 +456,7 @@ def _ms(started: float) -> float:
 
 
 def _section_keys() -> tuple[str, ...]:
-    from enrichment.context.enriched import SECTION_TYPES
-
-    return tuple(SECTION_TYPES)
+    return tuple(section_types())
 
 
 def _l2_backend(redis_url: str | None):
