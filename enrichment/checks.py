@@ -2,11 +2,16 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+from enrichment.providers.registry import SETTING, load_providers
+
 
 @checks.register()
 def check_providers(app_configs, **kwargs):
-    from enrichment.providers.registry import SETTING, load_providers
-
+    """enrichment.E001: ``ENRICHMENT_PROVIDERS`` loads: every path imports a
+    ContextProvider subclass, keys are unique, dependencies have no cycle, and
+    a provider with a key of its own declares a valid extension section (a
+    frozen dataclass with a default for every field that survives the cache's
+    JSON round trip)."""
     try:
         load_providers()
     except ImproperlyConfigured as exc:

@@ -15,8 +15,9 @@ from django.db import DatabaseError, connections
 
 from customers.selectors import customer_ref_get
 from customers.services import EventInput, IngestResult, engagement_events_ingest
-from enrichment.context.enriched import SECTION_TYPES, EnrichedContext
+from enrichment.context.enriched import EnrichedContext
 from enrichment.context.exceptions import CustomerNotFound, InvalidLookup, ScopeForbidden
+from enrichment.context.registry import section_types
 from enrichment.engine.lookups import INVALID_ID, customer_id_resolve, validate_customer_id
 from enrichment.engine.service import get_context_service
 from enrichment.history.snapshots import ContextChanges, context_changes
@@ -46,7 +47,7 @@ def context_payload(
     full_agent_performance = data.get("agent_performance", {})
     if sections is not None:
         wanted = set(sections)
-        for name in SECTION_TYPES:
+        for name in section_types():
             if name not in wanted:
                 data.pop(name, None)
                 for extra in _SECTION_EXTRAS.get(name, ()):

@@ -2,17 +2,22 @@
 
 Providers fill its sections (:mod:`enrichment.context.sections`), the cache
 stores its JSON, and the API, admin, CLI and prompt renderer all render the
-same :class:`EnrichedContext`.
+same :class:`EnrichedContext`. Sections of providers beyond the built-in ones
+are kept in ``extensions`` (see :mod:`enrichment.context.registry`); build a
+context from provider sections with :meth:`EnrichedContext.assemble` and read
+any section with :meth:`EnrichedContext.section`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from enrichment.context.codec import encode_dataclass, from_jsonable
+from enrichment.context.registry import BUILTIN_SECTIONS, RESERVED_KEYS, extension_sections
 from enrichment.context.sections import (
     AccountHealth,
     AgentPerformance,
@@ -36,17 +41,9 @@ from enrichment.context.sections import (
 SCHEMA_VERSION = 3
 
 
-SECTION_TYPES: dict[str, type] = {
-    "customer_intelligence": CustomerIntelligence,
-    "engagement_metrics": EngagementMetrics,
-    "support_history": SupportHistory,
-    "subscription_details": SubscriptionDetails,
-    "account_health": AccountHealth,
-    "company_enrichment": CompanyEnrichment,
-    "product_status": ProductStatus,
-    "current_activity": CurrentActivity,
-    "agent_performance": AgentPerformance,
-}
+# The built-in sections (fields of EnrichedContext). Every section, including the
+# registered extension sections: enrichment.context.registry.section_types().
+SECTION_TYPES: Mapping[str, type] = BUILTIN_SECTIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +64,33 @@ class EnrichedContext:
     sources: dict[str, SourceInfo] = field(default_factory=dict)
     degraded: tuple[Degraded, ...] = ()
     schema_version: int = SCHEMA_VERSION
+    # Sections of providers whose key is not a built-in section, by key
+    # (see enrichment.context.registry); rendered at the top level of the JSON.
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def assemble(cls, sections: Mapping[str, Any], **fields: Any) -> EnrichedContext:
+        """A context from sections keyed by section key: built-in keys (and any
+        other field name) fill their fields, every other key goes to
+        ``extensions`` (``None`` values there are left out). ``fields`` are
+        passed on as they are and win over ``sections``."""
+        values: dict[str, Any] = {}
+        extensions: dict[str, Any] = {}
+        for key, value in sections.items():
+            if key in _FIELD_NAMES:
+                values[key] = value
+            elif key in RESERVED_KEYS:
+                raise ValueError(f"{key!r} is a top-level key of the context JSON, not a section")
+            elif value is not None:
+                extensions[key] = value
+        return cls(**{**values, "extensions": extensions, **fields})
+
+    def section(self, key: str) -> Any:
+        """The section ``key``: a built-in section's field, or the extension
+        section of that key (``None`` when this context has none)."""
+        if key in BUILTIN_SECTIONS:
+            return getattr(self, key)
+        return self.extensions.get(key)
 
     # -- derived views ---------------------------------------------------------
     @property
@@ -93,11 +117,13 @@ class EnrichedContext:
     # -- JSON ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: the seed's fields plus health_breakdown, flags,
-        sources and degraded at the top level."""
+        sources and degraded at the top level, then each extension section
+        under its key."""
         data = encode_dataclass(self)
         health = data["account_health"]
         data["health_breakdown"] = health.pop("breakdown")
         data["flags"] = health.pop("flags")
+        data.update(data.pop("extensions"))
         return data
 
     @classmethod
@@ -107,6 +133,7 @@ class EnrichedContext:
         health["breakdown"] = data.pop("health_breakdown", [])
         health["flags"] = data.pop("flags", [])
         data["account_health"] = health
+        data["extensions"] = decode_extensions(data)
         return from_jsonable(cls, data)
 
     # -- renderings ---------------------------------------------------------------
@@ -140,3 +167,13 @@ class EnrichedContext:
 
     def replace(self, **changes: Any) -> EnrichedContext:
         return dataclasses.replace(self, **changes)
+
+
+_FIELD_NAMES = frozenset(f.name for f in dataclasses.fields(EnrichedContext)) - {"extensions"}
+assert not _FIELD_NAMES - BUILTIN_SECTIONS.keys() - RESERVED_KEYS, "a field of EnrichedContext is missing from RESERVED_KEYS"
+
+
+def decode_extensions(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The registered extension sections found at the top level of a context's
+    JSON, decoded; keys nobody registered are left out."""
+    return {key: from_jsonable(spec.section, data[key]) for key, spec in extension_sections().items() if key in data}

@@ -6,6 +6,8 @@ more than fetching and parsing its JSON. An L2 hit therefore returns a
 decoded from the cached JSON the first time they are read. Callers that only
 need JSON (the API) or the summary never pay for the dataclasses at all;
 callers that read a section get exactly the object a fresh computation gives.
+Extension sections (top-level keys registered in
+:mod:`enrichment.context.registry`) are decoded together, as ``extensions``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import datetime as dt
 from typing import Any
 
 from enrichment.context.codec import decode_value, field_types
-from enrichment.context.enriched import EnrichedContext
+from enrichment.context.enriched import EnrichedContext, decode_extensions
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(EnrichedContext))
 
@@ -70,6 +72,8 @@ class LazyEnrichedContext(EnrichedContext):
             health["breakdown"] = data.get("health_breakdown", [])
             health["flags"] = data.get("flags", [])
             return decode_value(hints[name], health)
+        if name == "extensions":
+            return decode_extensions(data)
         if name == "sources":
             tier = self.__dict__["_tier"]
             decoded = decode_value(hints[name], data.get("sources") or {})

@@ -198,7 +198,7 @@ def _keep_previous(chunk: _Chunk, previous: Mapping[int, EnrichedContext], run_k
             continue
         for key, source in before.sources.items():
             if key not in run_keys:
-                chunk.sections[pk][key] = getattr(before, key)
+                chunk.sections[pk][key] = before.section(key)
                 chunk.sources[pk][key] = dataclasses.replace(source, tier="l2")
         chunk.degraded[pk].extend(d for d in before.degraded if d.section not in run_keys)
 
@@ -234,8 +234,8 @@ def _assemble(
     fields: dict[str, Any] = {key: value for key, value in sections.items() if value is not None}
     fields["customer_intelligence"] = intel
     fields["next_actions"] = suggest_actions(fields)  # pure, from the flags just derived
-    return EnrichedContext(
-        **fields,
+    return EnrichedContext.assemble(
+        fields,
         enriched_at=now,
         cache_hit=False,
         enrichment_latency_ms=round((time.perf_counter() - started) * 1000, 3),

@@ -1,7 +1,15 @@
-"""The provider contract: one class fetches one section for one customer."""
+"""The provider contract: one class fetches one section for one customer.
+
+A provider whose ``key`` is not a built-in section adds an *extension section*:
+its ``section`` dataclass, ``title``, ``customer_facing``, :meth:`prompt_lines`
+and :meth:`admin_rows` are all the JSON, the cache, the API schema, the prompt
+and the admin need (see :mod:`enrichment.context.registry`), so a new data
+source is one class and one line in ``settings.ENRICHMENT_PROVIDERS``.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,6 +53,20 @@ class ContextProvider:
     - ``depends_on``: section keys a derived provider needs; it runs after them
       and receives them in ``sections``.
 
+    A provider may fill a section of its own (an *extension section*): a
+    ``key`` that is not a built-in section (lowercase, e.g. ``nps_survey``) and
+    a ``section`` that is a frozen dataclass with a default for every field.
+    Its JSON appears at the top level of the context under ``key``. For those
+    sections only:
+
+    - ``title``: the heading of its prompt part and admin panel (default: the
+      key, humanised).
+    - ``customer_facing``: ``True`` lets a ``customer_facing`` token see the
+      section (JSON and prompt); by default only the ``full`` scope does.
+    - :meth:`prompt_lines` and :meth:`admin_rows`: how it renders.
+
+    Built-in sections keep their fixed layout and ignore these four.
+
     Providers are registered by dotted path in ``settings.ENRICHMENT_PROVIDERS``.
     """
 
@@ -55,6 +77,8 @@ class ContextProvider:
     ttl: ClassVar[int] = 300
     concurrent: ClassVar[bool] = False
     depends_on: ClassVar[tuple[str, ...]] = ()
+    title: ClassVar[str] = ""
+    customer_facing: ClassVar[bool] = False
 
     @property
     def name(self) -> str:
@@ -89,6 +113,24 @@ class ContextProvider:
 
     def default(self) -> Any:
         return self.section()
+
+    def prompt_lines(self, section: Any) -> list[str]:
+        """Lines for the prompt block, shown as ``- <line>`` under a
+        ``<title>:`` heading (extension sections only). The renderer passes
+        every line through ``safe_text`` (one line each, no tags, capped
+        length), skips empty ones and keeps the first few. Default: no lines,
+        so the section is not in the prompt."""
+        return []
+
+    def admin_rows(self, section: Any) -> list[tuple[str, str]]:
+        """Label/value pairs for the admin's panel of this section (extension
+        sections only). Default: one row per field of the dataclass."""
+        if not dataclasses.is_dataclass(section):
+            return []
+        return [
+            (f.name.replace("_", " ").capitalize(), "" if (value := getattr(section, f.name)) is None else str(value))
+            for f in dataclasses.fields(section)
+        ]
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"<{self.name} key={self.key!r}>"

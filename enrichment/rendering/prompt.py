@@ -22,6 +22,17 @@ of :mod:`enrichment.rules.actions` fires; dropped right after the opportunities)
 **Changes since last contact:** (last, only when ``changes`` is given; dropped
 right after the most-used features). A healthy account with no action and no
 ``changes`` renders exactly the seed's layout.
+
+**Extension sections.** A provider with a section of its own (see
+:mod:`enrichment.context.registry`) gets a part of its own: ``<title>:`` and
+up to :data:`MAX_EXTENSION_LINES` lines ``- <line>`` from its
+``prompt_lines``, each made safe by :func:`safe_text`. These parts come after
+the product status and before the flags, in the order of
+``ENRICHMENT_PROVIDERS``, and are dropped **first**, before everything in
+:data:`FULL_DROP_ORDER` (in the order they appear); the omitted line names them
+by key (``nps survey``). A section not declared customer-facing is left out
+whenever ``hide`` is given (a restricted audience). Without extension
+sections the block is exactly what it was before they existed.
 """
 
 from __future__ import annotations
@@ -33,14 +44,29 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+import structlog
+
+from enrichment.context.registry import extension_sections
+
 if TYPE_CHECKING:
     from enrichment.context.enriched import EnrichedContext
+    from enrichment.context.sections import (
+        CompanyEnrichment,
+        EngagementMetrics,
+        NextAction,
+        ProductStatus,
+        SubscriptionDetails,
+        SupportHistory,
+    )
     from enrichment.history.snapshots import ContextChanges
+
+logger = structlog.get_logger(__name__)
 
 OPEN_TAG = "<customer_context>"
 CLOSE_TAG = "</customer_context>"
 
-# Fields a restricted audience may not see; see ``hide`` below.
+# Fields a restricted audience may not see; see ``hide`` below. Any non-empty
+# ``hide`` also leaves out the extension sections not declared customer-facing.
 HIDEABLE = frozenset({"mrr", "churn_risk", "health_breakdown", "revenue"})
 
 DROP_ORDER = (
@@ -55,6 +81,7 @@ DROP_ORDER = (
     "profile",
 )
 # With the optional parts: where "suggested_actions" and "changes" are dropped.
+# The parts of extension sections ("extension:<key>") are dropped before all of these.
 OPTIONAL_PARTS = ("suggested_actions", "changes")
 FULL_DROP_ORDER = (
     "company_enrichment",
@@ -72,6 +99,9 @@ FULL_DROP_ORDER = (
 assert tuple(p for p in FULL_DROP_ORDER if p not in OPTIONAL_PARTS) == DROP_ORDER
 MAX_ACTIONS = 4
 MAX_CHANGE_LINES = 8
+MAX_EXTENSION_LINES = 6
+EXTENSION_LINE_LIMIT = 200
+EXTENSION_PREFIX = "extension:"  # part names of extension sections: "extension:<key>"
 
 _STRIP_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 _SPACES = re.compile(r"\s+")
@@ -118,16 +148,16 @@ class _Part:
     name: str
     lines: list[str]
     droppable: bool = True
+    label: str = ""  # how the omitted line names it; default: the name
+
+    @property
+    def omitted_label(self) -> str:
+        return self.label or self.name.replace("_", " ")
 
 
-def _parts(ctx: EnrichedContext, hide: frozenset[str], today: dt.date, changes: ContextChanges | None = None) -> list[_Part]:
+def _header_parts(ctx: EnrichedContext, hide: frozenset[str], plan: str) -> list[_Part]:
     intel = ctx.customer_intelligence
     health = ctx.account_health
-    eng = ctx.engagement_metrics
-    sup = ctx.support_history
-    sub = ctx.subscription_details
-    plan = safe_text(intel.plan or sub.plan or "none", limit=40).upper()
-
     header = [f"Company: {safe_text(intel.company_name, limit=120)}"]
     profile = [f"Industry: {safe_text(intel.industry or 'unknown', limit=60)}"]
     head2 = [f"Plan: {plan}"]
@@ -139,7 +169,15 @@ def _parts(ctx: EnrichedContext, hide: frozenset[str], today: dt.date, changes: 
     since = []
     if intel.customer_since:
         since.append(f"Customer Since: {intel.customer_since.isoformat()} ({_days(intel.days_as_customer)})")
+    return [
+        _Part("header", header, droppable=False),
+        _Part("profile", profile),
+        _Part("header2", head2, droppable=False),
+        _Part("profile", since),
+    ]
 
+
+def _activity_parts(eng: EngagementMetrics) -> list[_Part]:
     last_login = eng.last_login_at.strftime("%Y-%m-%d %H:%M") if eng.last_login_at else "none recorded"
     activity = [
         "",
@@ -151,12 +189,18 @@ def _parts(ctx: EnrichedContext, hide: frozenset[str], today: dt.date, changes: 
     if eng.most_used_features:
         names = ", ".join(_title(f) for f in eng.most_used_features[:3])
         features.append(f"- Most used features: {names}")
+    return [_Part("activity", activity), _Part("features", features)]
 
+
+def _support_lines(sup: SupportHistory) -> list[str]:
     csat = f"{sup.avg_csat:.1f}/5" if sup.avg_csat is not None else "no ratings yet"
     support = ["", "Support History:", f"- Total conversations: {sup.total_conversations}", f"- Average CSAT: {csat}"]
     if sup.urgent_open_tickets:
         support.append(f"- Open tickets: {sup.open_tickets} ({sup.urgent_open_tickets} urgent)")
+    return support
 
+
+def _subscription_lines(sub: SubscriptionDetails, plan: str) -> list[str]:
     subscription = ["", "Subscription:", f"- Plan: {plan}", f"- Seats: {sub.seats_used}/{sub.seats_purchased}"]
     if sub.is_trial and sub.trial_ends_at:
         subscription.append(f"- Trial ends: {sub.trial_ends_at.isoformat()} ({_days(max(0, sub.days_to_trial_end or 0))})")
@@ -168,73 +212,106 @@ def _parts(ctx: EnrichedContext, hide: frozenset[str], today: dt.date, changes: 
         subscription.append(f"- Renewal: {_days(sub.days_to_renewal)}")
     if sub.status not in ("active", "trialing", "none"):
         subscription.append(f"- Status: {_title(sub.status).upper()}")
+    return subscription
 
-    company: list[str] = []
-    if ctx.company_enrichment is not None:
-        ce = ctx.company_enrichment
-        company = ["", "Company Profile (external):"]
-        if ce.description:
-            company.append(f"- About: {safe_text(ce.description, limit=200)}")
-        if ce.employees or ce.employees_range:
-            company.append(f"- Employees: {ce.employees or safe_text(ce.employees_range, limit=20)}")
-        if ce.funding_total_usd:
-            kind = f" ({_title(ce.last_funding_type)})" if ce.last_funding_type else ""
-            company.append(f"- Funding: ${ce.funding_total_usd:,}{kind}")
-        for item in ce.news[:3]:
-            company.append(f"- News: {safe_text(item.title, limit=140)} ({safe_text(item.source, limit=40)})")
-        if len(company) == 2:
-            company = []
 
-    status: list[str] = []
-    affecting = [i for i in ctx.product_status.active_incidents if i.affects_customer]
-    if affecting:
-        status = ["", "Product Status:"]
-        status += [
-            f"- {safe_text(i.title, limit=140)} ({safe_text(i.impact, limit=20)}, {safe_text(i.status, limit=30)})" for i in affecting[:3]
-        ]
+def _company_lines(ce: CompanyEnrichment | None) -> list[str]:
+    if ce is None:
+        return []
+    company = ["", "Company Profile (external):"]
+    if ce.description:
+        company.append(f"- About: {safe_text(ce.description, limit=200)}")
+    if ce.employees or ce.employees_range:
+        company.append(f"- Employees: {ce.employees or safe_text(ce.employees_range, limit=20)}")
+    if ce.funding_total_usd:
+        kind = f" ({_title(ce.last_funding_type)})" if ce.last_funding_type else ""
+        company.append(f"- Funding: ${ce.funding_total_usd:,}{kind}")
+    for item in ce.news[:3]:
+        company.append(f"- News: {safe_text(item.title, limit=140)} ({safe_text(item.source, limit=40)})")
+    return company if len(company) > 2 else []
 
-    def flag_block(title: str, messages: tuple[str, ...]) -> list[str]:
-        if not messages:
-            return []
-        return ["", title, *(f"- {safe_text(m, limit=200)}" for m in messages)]
 
-    actions: list[str] = []
-    if ctx.next_actions:
-        actions = ["", "Suggested actions:", *(f"- {safe_text(a.message, limit=240)}" for a in ctx.next_actions[:MAX_ACTIONS])]
-
-    changed: list[str] = []
-    if changes is not None:
-        if changes.since_last_contact:
-            when = changes.last_contact_at
-            title = f"Changes since last contact ({when:%Y-%m-%d %H:%M}):" if when else "Changes since last contact:"
-        else:
-            title = f"Changes since {changes.since:%Y-%m-%d %H:%M}:" if changes.since else "Changes:"
-        lines = changes.lines() if (changes.baseline is not None or changes.new_tickets) else []
-        if "churn_risk" in hide:
-            lines = [line for line in lines if not line.startswith("Churn risk")]
-        body = [f"- {safe_text(line, limit=200)}" for line in lines[:MAX_CHANGE_LINES]]
-        if len(lines) > MAX_CHANGE_LINES:
-            body.append(f"- and {len(lines) - MAX_CHANGE_LINES} more")
-        if not body:
-            body = ["- No previous contact on record" if changes.since is None else "- Nothing changed in substance"]
-        changed = ["", title, *body]
-
+def _status_lines(status: ProductStatus) -> list[str]:
+    affecting = [i for i in status.active_incidents if i.affects_customer]
+    if not affecting:
+        return []
     return [
-        _Part("header", header, droppable=False),
-        _Part("profile", profile),
-        _Part("header2", head2, droppable=False),
-        _Part("profile", since),
-        _Part("activity", activity),
-        _Part("features", features),
-        _Part("support", support),
-        _Part("subscription", subscription),
-        _Part("company_enrichment", company),
-        _Part("product_status", status),
-        _Part("critical", flag_block("🚨 CRITICAL ISSUES:", health.red_flags), droppable=False),
-        _Part("warnings", flag_block("⚠️ WARNINGS:", health.yellow_flags)),
-        _Part("opportunities", flag_block("✅ OPPORTUNITIES:", health.green_flags)),
-        _Part("suggested_actions", actions),
-        _Part("changes", changed),
+        "",
+        "Product Status:",
+        *(f"- {safe_text(i.title, limit=140)} ({safe_text(i.impact, limit=20)}, {safe_text(i.status, limit=30)})" for i in affecting[:3]),
+    ]
+
+
+def _flag_block(title: str, messages: tuple[str, ...]) -> list[str]:
+    if not messages:
+        return []
+    return ["", title, *(f"- {safe_text(m, limit=200)}" for m in messages)]
+
+
+def _actions_lines(actions: tuple[NextAction, ...]) -> list[str]:
+    if not actions:
+        return []
+    return ["", "Suggested actions:", *(f"- {safe_text(a.message, limit=240)}" for a in actions[:MAX_ACTIONS])]
+
+
+def _changes_lines(changes: ContextChanges | None, hide: frozenset[str]) -> list[str]:
+    if changes is None:
+        return []
+    if changes.since_last_contact:
+        when = changes.last_contact_at
+        title = f"Changes since last contact ({when:%Y-%m-%d %H:%M}):" if when else "Changes since last contact:"
+    else:
+        title = f"Changes since {changes.since:%Y-%m-%d %H:%M}:" if changes.since else "Changes:"
+    lines = changes.lines() if (changes.baseline is not None or changes.new_tickets) else []
+    if "churn_risk" in hide:
+        lines = [line for line in lines if not line.startswith("Churn risk")]
+    body = [f"- {safe_text(line, limit=200)}" for line in lines[:MAX_CHANGE_LINES]]
+    if len(lines) > MAX_CHANGE_LINES:
+        body.append(f"- and {len(lines) - MAX_CHANGE_LINES} more")
+    if not body:
+        body = ["- No previous contact on record" if changes.since is None else "- Nothing changed in substance"]
+    return ["", title, *body]
+
+
+def _extension_parts(ctx: EnrichedContext, hide: frozenset[str]) -> list[_Part]:
+    """One part per registered extension section the context has, in
+    registration order. With any ``hide`` (a restricted audience) only
+    sections declared customer-facing are shown. A provider's lines are made
+    safe here; a provider whose ``prompt_lines`` fails loses its part only."""
+    parts: list[_Part] = []
+    for key, spec in extension_sections().items():
+        section = ctx.extensions.get(key)
+        if section is None or spec.prompt_lines is None or (hide and not spec.customer_facing):
+            continue
+        try:
+            raw = list(spec.prompt_lines(section))
+        except Exception as exc:  # noqa: BLE001 - a provider's renderer must not break the block
+            logger.warning("prompt_extension_failed", section=key, error=type(exc).__name__)
+            continue
+        lines = [text for text in (safe_text(line, limit=EXTENSION_LINE_LIMIT) for line in raw) if text]
+        if lines:
+            title = safe_text(spec.title, limit=60) or key
+            body = [f"- {line}" for line in lines[:MAX_EXTENSION_LINES]]
+            parts.append(_Part(EXTENSION_PREFIX + key, ["", f"{title}:", *body], label=key.replace("_", " ")))
+    return parts
+
+
+def _parts(ctx: EnrichedContext, hide: frozenset[str], changes: ContextChanges | None = None) -> list[_Part]:
+    health = ctx.account_health
+    plan = safe_text(ctx.customer_intelligence.plan or ctx.subscription_details.plan or "none", limit=40).upper()
+    return [
+        *_header_parts(ctx, hide, plan),
+        *_activity_parts(ctx.engagement_metrics),
+        _Part("support", _support_lines(ctx.support_history)),
+        _Part("subscription", _subscription_lines(ctx.subscription_details, plan)),
+        _Part("company_enrichment", _company_lines(ctx.company_enrichment)),
+        _Part("product_status", _status_lines(ctx.product_status)),
+        *_extension_parts(ctx, hide),
+        _Part("critical", _flag_block("🚨 CRITICAL ISSUES:", health.red_flags), droppable=False),
+        _Part("warnings", _flag_block("⚠️ WARNINGS:", health.yellow_flags)),
+        _Part("opportunities", _flag_block("✅ OPPORTUNITIES:", health.green_flags)),
+        _Part("suggested_actions", _actions_lines(ctx.next_actions)),
+        _Part("changes", _changes_lines(changes, hide)),
     ]
 
 
@@ -245,8 +322,9 @@ def _join(parts: list[_Part], dropped: list[str]) -> str:
             continue
         lines.extend(part.lines)
     if dropped:
+        labels = {part.name: part.omitted_label for part in parts}
         lines.append("")
-        lines.append(f"[Omitted to fit the size budget: {', '.join(d.replace('_', ' ') for d in dropped)}]")
+        lines.append(f"[Omitted to fit the size budget: {', '.join(labels[d] for d in dropped)}]")
     lines.append(CLOSE_TAG)
     return "\n".join(lines)
 
@@ -260,17 +338,19 @@ def render_prompt(
     changes: ContextChanges | None = None,
 ) -> str:
     """Render the block. ``hide`` removes fields a restricted audience must not
-    see (``mrr``/``revenue``, ``churn_risk``); ``max_chars`` applies the budget;
-    ``changes`` (from :func:`enrichment.history.snapshots.context_changes`) adds the
-    "Changes since last contact:" part."""
-    today = today or (ctx.enriched_at.date() if ctx.enriched_at else dt.date.today())
-    parts = _parts(ctx, hide, today, changes)
+    see (``mrr``/``revenue``, ``churn_risk``) and, when not empty, every
+    extension section not declared customer-facing; ``max_chars`` applies the
+    budget; ``changes`` (from :func:`enrichment.history.snapshots.context_changes`)
+    adds the "Changes since last contact:" part. ``today`` is accepted for
+    compatibility; nothing in the block depends on it."""
+    parts = _parts(ctx, hide, changes)
     text = _join(parts, [])
     if max_chars is None or len(text) <= max_chars:
         return text
     present = {p.name for p in parts if p.lines and p.droppable}
+    extensions = [p.name for p in parts if p.name.startswith(EXTENSION_PREFIX)]
     dropped: list[str] = []
-    for name in FULL_DROP_ORDER:
+    for name in (*extensions, *FULL_DROP_ORDER):
         if name not in present:
             continue
         dropped.append(name)

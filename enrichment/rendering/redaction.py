@@ -11,12 +11,21 @@ customer) never sees revenue or churn risk, nor the health score's breakdown:
   evidence), and from the summary (``churn_risk``, ``churn_risk_level``);
 * prompt: the block is rendered with :data:`PROMPT_HIDE`, so it has no
   ``MRR:`` and no ``Churn Risk:`` line.
+
+Extension sections (providers with a section of their own, see
+:mod:`enrichment.context.registry`) are internal unless their provider sets
+``customer_facing = True``: for the ``customer_facing`` scope an internal one is
+removed from the JSON with its ``sources`` and ``degraded`` entries, and the
+prompt renderer leaves it out whenever ``hide`` is not empty. A section nobody
+registered (e.g. still in a cache entry after its provider was removed) counts
+as internal. Hidden keys are removed inside customer-facing sections too.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from enrichment.context.registry import BUILTIN_SECTIONS, extension_sections
 from enrichment.context.scopes import TokenScope
 
 # The renderer's names (enrichment.rendering.prompt.HIDEABLE) for what a customer-facing bot may not see.
@@ -51,11 +60,32 @@ def _strip(value: Any) -> Any:
     return value
 
 
+def internal_sections(data: dict[str, Any]) -> set[str]:
+    """The extension sections of a context's JSON that a restricted scope may
+    not see: those in ``sources`` or registered that are neither built-in nor
+    declared ``customer_facing``. Empty for JSON without ``sources`` (not a context)."""
+    sources = data.get("sources")
+    if not isinstance(sources, dict):
+        return set()
+    specs = extension_sections()
+    return {
+        key
+        for key in sources.keys() | specs.keys()
+        if key not in BUILTIN_SECTIONS and not (key in specs and specs[key].customer_facing)
+    }
+
+
 def redact_context(data: dict[str, Any], *, scope: str) -> dict[str, Any]:
     """The context JSON (``EnrichedContext.to_dict()``) as a scope may see it.
     Returns a new dict for a restricted scope, the same one otherwise."""
     if not is_restricted(scope):
         return data
+    internal = internal_sections(data)
+    if internal:
+        data = {key: value for key, value in data.items() if key not in internal}
+        data["sources"] = {key: value for key, value in data["sources"].items() if key not in internal}
+        if isinstance(data.get("degraded"), list):
+            data["degraded"] = [item for item in data["degraded"] if not (isinstance(item, dict) and item.get("section") in internal)]
     return _strip(data)
 
 

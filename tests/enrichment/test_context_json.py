@@ -1,6 +1,6 @@
-"""EnrichedContext's JSON contract (enrichment/context.py, enrichment/codec.py):
-a lossless round trip through real JSON, the top-level layout, and the summary.
-Pure Python, no database."""
+"""EnrichedContext's JSON contract (enrichment/context/enriched.py, codec.py):
+a lossless round trip through real JSON, the top-level layout, the summary, and
+extension sections (registry.py). Pure Python, no database."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+import pytest
+
 from enrichment.context.enriched import SCHEMA_VERSION, SECTION_TYPES, EnrichedContext
+from enrichment.context.registry import BUILTIN_SECTIONS, RESERVED_KEYS, register_section, reset_sections, section_types
 from enrichment.context.sections import (
     AccountHealth,
     CompanyEnrichment,
@@ -266,7 +269,8 @@ def round_trip(ctx: EnrichedContext) -> EnrichedContext:
 
 # Fields legitimately left empty/false in the fixture (the fixture sets a
 # value of the field's type elsewhere, e.g. another ticket's csat).
-MAY_BE_EMPTY = {"is_trial", "stale", "days_to_trial_end", "csat", "published_at", "raw", "note"}
+# ``extensions``: no extension section is registered here (see the tests at the end).
+MAY_BE_EMPTY = {"is_trial", "stale", "days_to_trial_end", "csat", "published_at", "raw", "note", "extensions"}
 
 
 def test_every_field_of_the_full_context_is_populated():
@@ -471,3 +475,92 @@ def test_get_summary_of_default_context():
     assert summary["has_critical_issues"] is False
     assert summary["has_opportunities"] is False
     assert summary["days_to_renewal"] is None
+
+
+# --- extension sections (enrichment/context/registry.py) ---------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Review:
+    rating: float | None = None
+    reviewed_at: dt.datetime | None = None
+    price: Decimal = Decimal("0.00")
+    tags: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Survey:
+    score: int = 0
+    reviews: tuple[Review, ...] = ()
+
+
+SURVEY = Survey(score=42, reviews=(Review(4.5, NOW, Decimal("9.90"), ("fast", "kind")), Review()))
+
+
+@pytest.fixture
+def survey_registered():
+    register_section("survey", Survey, title="Survey")
+    yield
+    reset_sections()
+
+
+def test_assemble_routes_built_in_keys_to_fields_and_the_rest_to_extensions():
+    ctx = full_context()
+    sections = {name: getattr(ctx, name) for name in SECTION_TYPES}
+    built = EnrichedContext.assemble({**sections, "next_actions": ctx.next_actions, "survey": SURVEY, "empty": None}, sources=ctx.sources)
+    assert built.extensions == {"survey": SURVEY}
+    assert built.customer_intelligence == ctx.customer_intelligence and built.next_actions == ctx.next_actions
+    assert built.sources == ctx.sources
+    assert built.section("survey") is SURVEY and built.section("support_history") is ctx.support_history
+    assert built.section("nothing_here") is None
+    assert EnrichedContext.assemble({}) == EnrichedContext()
+
+
+@pytest.mark.parametrize("key", ["flags", "health_breakdown", "customer_id", "extensions", "prompt"])
+def test_assemble_refuses_top_level_keys_that_are_not_sections(key):
+    with pytest.raises(ValueError, match=key):
+        EnrichedContext.assemble({key: SURVEY})
+
+
+def test_extension_sections_are_rendered_after_the_built_ins():
+    data = full_context().replace(extensions={"survey": SURVEY}).to_dict()
+    keys = list(data)
+    assert keys[-1] == "survey" and "extensions" not in data
+    assert data["survey"] == {
+        "score": 42,
+        "reviews": [
+            {"rating": 4.5, "reviewed_at": "2025-11-14T09:30:15.123456+00:00", "price": "9.90", "tags": ["fast", "kind"]},
+            {"rating": None, "reviewed_at": None, "price": "0.00", "tags": []},
+        ],
+    }
+    without = full_context().to_dict()
+    assert {k: v for k, v in data.items() if k != "survey"} == without
+
+
+def test_registered_extension_survives_json_round_trip(survey_registered):
+    ctx = full_context().replace(extensions={"survey": SURVEY})
+    back = round_trip(ctx)
+    assert back == ctx
+    assert isinstance(back.section("survey").reviews[0].price, Decimal)
+
+
+def test_unregistered_extension_is_left_out_when_decoding():
+    ctx = full_context().replace(extensions={"survey": SURVEY})
+    assert round_trip(ctx) == full_context()
+
+
+def test_lazy_context_decodes_registered_extensions(survey_registered):
+    from enrichment.context.lazy import LazyEnrichedContext
+
+    ctx = full_context().replace(extensions={"survey": SURVEY})
+    lazy = LazyEnrichedContext(json.loads(json.dumps(ctx.to_dict())), tier="l2")
+    assert lazy.section("survey") == SURVEY
+    assert lazy.extensions == {"survey": SURVEY}
+    assert lazy.materialize().extensions == {"survey": SURVEY}
+    assert lazy.to_dict()["survey"] == ctx.to_dict()["survey"]
+
+
+def test_every_field_of_the_context_is_a_section_or_a_reserved_key():
+    names = {f.name for f in dataclasses.fields(EnrichedContext)}
+    assert names <= set(SECTION_TYPES) | RESERVED_KEYS
+    assert set(SECTION_TYPES) == set(BUILTIN_SECTIONS) and section_types() == dict(BUILTIN_SECTIONS)

@@ -1,8 +1,11 @@
 """Provider loading from settings.ENRICHMENT_PROVIDERS
-(enrichment/providers/registry.py) and the system check enrichment.E001
+(enrichment/providers/registry.py), the extension sections it registers
+(enrichment/context/registry.py) and the system check enrichment.E001
 (enrichment/checks.py). No database."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 from django.core import checks
@@ -10,6 +13,15 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
+from enrichment.context.registry import (
+    BUILTIN_SECTIONS,
+    InvalidSection,
+    extension_sections,
+    register_section,
+    reset_sections,
+    section_spec,
+    section_types,
+)
 from enrichment.context.sections import AccountHealth, CustomerIntelligence, EngagementMetrics, SubscriptionDetails, SupportHistory
 from enrichment.providers.base import ContextProvider
 from enrichment.providers.internal import (
@@ -89,6 +101,79 @@ class PlainEngagementProvider(ContextProvider):
 class PlainSupportProvider(ContextProvider):
     key = "support_history"
     section = SupportHistory
+
+
+@dataclasses.dataclass(frozen=True)
+class Nps:
+    score: int | None = None
+    responses: int = 0
+
+
+class NpsProvider(ContextProvider):
+    key = "nps"
+    section = Nps
+    title = "NPS"
+    depends_on = ("support_history",)
+
+    def prompt_lines(self, section: Nps) -> list[str]:
+        return [f"score {section.score}"]
+
+
+class OtherNpsProvider(NpsProvider):
+    pass
+
+
+@dataclasses.dataclass
+class MutableSection:
+    score: int = 0
+
+
+class MutableSectionProvider(ContextProvider):
+    key = "mutable"
+    section = MutableSection
+
+
+@dataclasses.dataclass(frozen=True)
+class NoDefaultSection:
+    score: int
+    note: str = ""
+
+
+class NoDefaultProvider(ContextProvider):
+    key = "no_default"
+    section = NoDefaultSection
+
+
+@dataclasses.dataclass(frozen=True)
+class SetSection:
+    tags: frozenset[str] = frozenset({"a"})
+
+
+class NotCacheableProvider(ContextProvider):
+    key = "not_cacheable"
+    section = SetSection
+
+
+class ReservedKeyProvider(ContextProvider):
+    key = "flags"
+    section = Nps
+
+
+class BadKeyProvider(ContextProvider):
+    key = "NPS Survey"
+    section = Nps
+
+
+class CycleWithExtensionProvider(ContextProvider):
+    key = "support_history"
+    section = SupportHistory
+    depends_on = ("nps",)
+
+
+@pytest.fixture(autouse=True)
+def _forget_registered_sections():
+    yield
+    reset_sections()
 
 
 def path(cls_or_name) -> str:
@@ -247,6 +332,73 @@ def test_string_or_none_setting_in_settings_is_improperly_configured(settings, v
         load_providers()
 
 
+# --- extension sections ----------------------------------------------------------------------------
+
+
+def test_provider_with_a_key_of_its_own_and_a_frozen_dataclass_is_valid_and_registered():
+    providers = load_providers([*DEFAULT_PATHS, path(NpsProvider)])
+    assert providers[-1].key == "nps"
+    assert_dependency_order(providers)
+    assert section_types()["nps"] is Nps
+    spec = section_spec("nps")
+    assert (spec.key, spec.section, spec.title, spec.customer_facing) == ("nps", Nps, "NPS", False)
+    assert spec.prompt_lines(Nps(score=40)) == ["score 40"]
+    assert spec.admin_rows(Nps(score=40, responses=3)) == [("Score", "40"), ("Responses", "3")]
+    assert list(section_types())[: len(BUILTIN_SECTIONS)] == list(BUILTIN_SECTIONS)
+
+
+def test_built_in_keys_register_nothing():
+    load_providers(DEFAULT_PATHS)
+    assert section_types() == dict(BUILTIN_SECTIONS)
+    assert section_spec("support_history") is None
+
+
+def test_title_defaults_to_the_humanised_key():
+    assert register_section("nps_survey", Nps).title == "Nps survey"
+
+
+def test_the_setting_is_loaded_on_first_use_and_forgotten_when_it_changes(settings):
+    settings.ENRICHMENT_PROVIDERS = [*DEFAULT_PATHS, path(NpsProvider)]
+    assert "nps" in extension_sections()  # registered by the loader, no service built
+    settings.ENRICHMENT_PROVIDERS = list(DEFAULT_PATHS)
+    assert "nps" not in extension_sections()
+
+
+@pytest.mark.parametrize(
+    ("provider", "words"),
+    [
+        (MutableSectionProvider, ("mutable", "not a frozen dataclass")),
+        (NoDefaultProvider, ("no_default", "no default for score")),
+        (NotCacheableProvider, ("not_cacheable", "JSON round trip")),
+        (ReservedKeyProvider, ("'flags'", "already a top-level key")),
+        (BadKeyProvider, ("NPS Survey", "lowercase")),
+        (UnknownKeyProvider, ("horoscope", "not a dataclass")),
+    ],
+)
+def test_invalid_extension_sections_are_improperly_configured(provider, words):
+    with pytest.raises(ImproperlyConfigured, match="ENRICHMENT_PROVIDERS") as exc:
+        load_providers([*DEFAULT_PATHS, path(provider)])
+    for word in words:
+        assert word in str(exc.value)
+    assert extension_sections() == {}
+
+
+def test_register_section_validates_too():
+    with pytest.raises(InvalidSection, match="frozen"):
+        register_section("mutable", MutableSection)
+
+
+def test_two_providers_for_the_same_extension_key_are_improperly_configured():
+    with pytest.raises(ImproperlyConfigured, match="ENRICHMENT_PROVIDERS") as exc:
+        load_providers([path(NpsProvider), path(OtherNpsProvider)])
+    assert "OtherNpsProvider" in str(exc.value) and "'nps'" in str(exc.value)
+
+
+def test_dependency_cycle_through_an_extension_is_improperly_configured():
+    with pytest.raises(ImproperlyConfigured, match="cycle"):
+        load_providers([path(NpsProvider), path(CycleWithExtensionProvider)])
+
+
 # --- the system check ----------------------------------------------------------------------------
 
 
@@ -263,6 +415,11 @@ def test_system_check_reports_nothing_with_the_five_internal_providers(settings)
     assert enrichment_errors() == []
 
 
+def test_system_check_reports_nothing_with_a_valid_extension_provider(settings):
+    settings.ENRICHMENT_PROVIDERS = [*DEFAULT_PATHS, path(NpsProvider)]
+    assert enrichment_errors() == []
+
+
 @pytest.mark.parametrize(
     "broken",
     [
@@ -272,6 +429,10 @@ def test_system_check_reports_nothing_with_the_five_internal_providers(settings)
         pytest.param([f"{HERE}.UnknownKeyProvider"], id="unknown-key"),
         pytest.param([*DEFAULT_PATHS, f"{HERE}.SecondEngagementProvider"], id="duplicate-key"),
         pytest.param([f"{HERE}.CycleIntelProvider", f"{HERE}.CycleSupportProvider"], id="cycle"),
+        pytest.param([*DEFAULT_PATHS, f"{HERE}.MutableSectionProvider"], id="mutable-section"),
+        pytest.param([*DEFAULT_PATHS, f"{HERE}.NoDefaultProvider"], id="section-without-defaults"),
+        pytest.param([*DEFAULT_PATHS, f"{HERE}.NotCacheableProvider"], id="section-not-cacheable"),
+        pytest.param([*DEFAULT_PATHS, f"{HERE}.ReservedKeyProvider"], id="reserved-key"),
     ],
 )
 def test_system_check_reports_e001_for_broken_setting(settings, broken):

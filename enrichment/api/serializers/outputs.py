@@ -1,0 +1,233 @@
+"""Output serializers: the responses, for the OpenAPI schema only.
+
+They are never used to build responses (the context service's dataclasses
+render themselves); the context's sections are described by serializers
+generated from the dataclasses (:mod:`enrichment.api.serializers.generated`).
+The extension sections of the configured providers are added to
+:class:`ContextSerializer` each time its fields are built, i.e. when the schema
+is generated, so ``ENRICHMENT_PROVIDERS`` as it is then is documented.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import serializers
+
+from enrichment.api.serializers.generated import dataclass_serializer, section_field
+from enrichment.context import sections as ctx
+from enrichment.context.registry import extension_sections
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, for programs: e.g. customer_not_found, invalid_parameter.")
+    message = serializers.CharField(help_text="For people.")
+    details = serializers.JSONField(allow_null=True, help_text="null, or an object with more detail.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+class AgentWorkloadSerializer(serializers.Serializer):
+    """One support agent's own figures (``?agent=``), over ``window_days`` days."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+    window_days = serializers.IntegerField()
+    open_tickets = serializers.IntegerField(help_text="Open or pending tickets assigned to them now.")
+    tickets = serializers.IntegerField(help_text="Tickets assigned to them created in the window.")
+    solved = serializers.IntegerField()
+    median_first_response_hours = serializers.FloatField(allow_null=True)
+    avg_csat = serializers.FloatField(allow_null=True)
+    csat_responses = serializers.IntegerField()
+    customer_tickets = serializers.IntegerField(help_text="Their tickets with this customer, ever.")
+    customer_avg_csat = serializers.FloatField(allow_null=True)
+
+
+AgentPerformanceSerializer = type(
+    "AgentPerformanceSerializer",
+    (dataclass_serializer(ctx.AgentPerformance),),
+    {"agent": AgentWorkloadSerializer(required=False), "__doc__": (ctx.AgentPerformance.__doc__ or "").strip()},
+)
+
+
+class ContextSerializer(serializers.Serializer):
+    """The enriched context: the seed's sections and fields, plus
+    ``health_breakdown``, ``flags``, ``sources`` and ``degraded``, plus the
+    ready ``prompt`` block, plus the extension sections of the configured
+    providers under their keys. With ``?sections=`` only those sections are
+    present. A ``customer_facing`` token never gets ``mrr``, ``churn_risk``,
+    ``churn_risk_level`` or ``health_breakdown``, nor an extension section not
+    declared customer-facing."""
+
+    customer_id = serializers.CharField()
+    customer_intelligence = section_field(ctx.CustomerIntelligence)
+    engagement_metrics = section_field(ctx.EngagementMetrics)
+    support_history = section_field(ctx.SupportHistory)
+    subscription_details = section_field(ctx.SubscriptionDetails)
+    account_health = section_field(ctx.AccountHealth, exclude=frozenset({"breakdown", "flags"}))
+    company_enrichment = dataclass_serializer(ctx.CompanyEnrichment)(required=False, allow_null=True)
+    product_status = section_field(ctx.ProductStatus)
+    current_activity = section_field(ctx.CurrentActivity)
+    agent_performance = AgentPerformanceSerializer(
+        required=False, help_text="Absent for a `customer_facing` token. `agent` only with the `agent` parameter."
+    )
+    next_actions = serializers.ListField(
+        child=dataclass_serializer(ctx.NextAction)(), required=False, help_text="Suggested actions (stable codes), high priority first."
+    )
+    health_breakdown = serializers.ListField(child=dataclass_serializer(ctx.HealthFactor)(), required=False)
+    flags = serializers.ListField(child=dataclass_serializer(ctx.Flag)(), required=False)
+    enriched_at = serializers.DateTimeField(allow_null=True)
+    cache_hit = serializers.BooleanField()
+    enrichment_latency_ms = serializers.FloatField()
+    sources = serializers.DictField(child=dataclass_serializer(ctx.SourceInfo)())
+    degraded = serializers.ListField(child=dataclass_serializer(ctx.Degraded)())
+    schema_version = serializers.IntegerField()
+    prompt = serializers.CharField(help_text="The <customer_context> block for an LLM prompt.")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        """The declared fields, then one per extension section registered now."""
+        fields = super().get_fields()
+        for key, spec in extension_sections().items():
+            audience = "" if spec.customer_facing else " Absent for a `customer_facing` token."
+            fields[key] = section_field(spec.section, help_text=f"{spec.title} (extension section `{key}`).{audience}")
+        return fields
+
+
+class SummarySerializer(serializers.Serializer):
+    """Exactly the seed's summary keys; ``churn_risk`` and ``churn_risk_level``
+    are absent for a ``customer_facing`` token."""
+
+    company_name = serializers.CharField()
+    plan = serializers.CharField()
+    health_score = serializers.IntegerField()
+    churn_risk = serializers.FloatField(required=False)
+    churn_risk_level = serializers.CharField(required=False)
+    login_count_30d = serializers.IntegerField()
+    open_tickets = serializers.IntegerField()
+    days_to_renewal = serializers.IntegerField(allow_null=True)
+    has_critical_issues = serializers.BooleanField()
+    has_opportunities = serializers.BooleanField()
+    cache_hit = serializers.BooleanField()
+
+
+class BatchItemSerializer(serializers.Serializer):
+    customer_id = serializers.JSONField(help_text="The id as it was sent.")
+    status = serializers.ChoiceField(choices=["ok", "not_found", "invalid"])
+    context = ContextSerializer(allow_null=True)
+    error = ErrorDetailSerializer(allow_null=True)
+
+
+class BatchResponseSerializer(serializers.Serializer):
+    results = BatchItemSerializer(many=True)
+
+
+class CustomerListItemSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    company_name = serializers.CharField()
+    domain = serializers.CharField()
+    industry = serializers.CharField()
+    region = serializers.CharField()
+    plan = serializers.CharField(allow_null=True, help_text="The live subscription's plan code.")
+    health_score = serializers.IntegerField(allow_null=True, help_text="Last computed health score, if any.")
+    health_label = serializers.CharField(allow_null=True)
+
+
+class CustomerPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = CustomerListItemSerializer(many=True)
+
+
+class IngestResponseSerializer(serializers.Serializer):
+    received = serializers.IntegerField(help_text="Events in the request.")
+    created = serializers.IntegerField(help_text="Events stored now.")
+    duplicates = serializers.IntegerField(help_text="Events already stored (or repeated in the request), skipped.")
+
+
+class HealthSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "error"])
+    database = serializers.CharField()
+    cache = serializers.CharField()
+
+
+def throttle_rate_description() -> str:
+    return str(getattr(settings, "API_THROTTLE_RATE", "") or "off")
+
+
+# "from" is a Python keyword: these two are built with type().
+ChangeDeltaSerializer = type(
+    "ChangeDeltaSerializer",
+    (serializers.Serializer,),
+    {
+        "from": serializers.FloatField(allow_null=True),
+        "to": serializers.FloatField(allow_null=True),
+        "delta": serializers.FloatField(),
+        "__doc__": "A value then and now.",
+    },
+)
+AccountChangeSerializer = type(
+    "AccountChangeSerializer",
+    (serializers.Serializer,),
+    {
+        "field": serializers.ChoiceField(choices=["plan", "subscription_status", "renewal_date", "seats_purchased", "seats_used"]),
+        "from": serializers.JSONField(allow_null=True),
+        "to": serializers.JSONField(allow_null=True),
+        "__doc__": "A plan, subscription status, renewal date or seat count that changed.",
+    },
+)
+
+
+class _FlagChangeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    level = serializers.ChoiceField(choices=["red", "yellow", "green"])
+
+
+class FlagRaisedSerializer(_FlagChangeSerializer):
+    message = serializers.CharField(help_text="The flag's current message.")
+
+
+class IncidentRefSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+
+
+class NewTicketSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject = serializers.CharField()
+    status = serializers.CharField()
+    priority = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField(allow_null=True)
+    health_score = serializers.IntegerField(allow_null=True)
+    health_label = serializers.CharField(allow_null=True)
+    changes = serializers.ListField(child=serializers.CharField())
+
+
+class ChangesSerializer(serializers.Serializer):
+    """What changed for a customer since a moment or since their previous
+    ticket. ``health_score`` and ``churn_risk`` are null when no snapshot
+    exists yet; ``churn_risk`` is absent for a ``customer_facing`` token."""
+
+    customer_id = serializers.CharField()
+    since = serializers.DateTimeField(allow_null=True, help_text="The moment compared with (null: no previous contact).")
+    since_last_contact = serializers.BooleanField()
+    last_contact_at = serializers.DateTimeField(allow_null=True, help_text="The previous ticket's creation (since_last_contact).")
+    baseline_at = serializers.DateTimeField(allow_null=True, help_text="When the snapshot compared with was taken.")
+    current_at = serializers.DateTimeField(allow_null=True)
+    changed = serializers.BooleanField()
+    health_score = ChangeDeltaSerializer(allow_null=True)
+    churn_risk = ChangeDeltaSerializer(allow_null=True, required=False)
+    flags_raised = FlagRaisedSerializer(many=True)
+    flags_cleared = _FlagChangeSerializer(many=True)
+    account_changes = AccountChangeSerializer(many=True)
+    new_tickets = NewTicketSerializer(many=True)
+    new_incidents = IncidentRefSerializer(many=True)
+    resolved_incidents = IncidentRefSerializer(many=True)
+    timeline = TimelineEntrySerializer(many=True, help_text="The snapshots in between, oldest first, with what each changed.")
+    summary = serializers.ListField(child=serializers.CharField(), help_text="One line per change, as in the prompt.")
