@@ -15,6 +15,7 @@ from django.utils import timezone
 from enrichment.admin.charts import TrendChart, sparkline
 from enrichment.admin.formatting import freshness, label_class
 from enrichment.context.enriched import EnrichedContext
+from enrichment.context.registry import section_spec
 
 TIER_NAMES = {"l1": "L1 (in-process)", "l2": "L2 (shared cache)", "computed": "computed"}
 FACTOR_NAMES = {"csat": "CSAT"}
@@ -50,7 +51,7 @@ def panel_context(
         "breakdown": _breakdown(context),
         "breakdown_total": round(sum(f.points for f in health.breakdown), 1),
         "degraded": degraded,
-        "degraded_titles": [(SECTION_TITLES.get(k, k), v) for k, v in degraded.items()],
+        "degraded_titles": [(_title(k), v) for k, v in degraded.items()],
         "logins": sparkline(
             list(context.engagement_metrics.daily_logins_30d), end=(context.enriched_at or timezone.now()).date()
         ),
@@ -63,7 +64,21 @@ def panel_context(
         "can_refresh": can_refresh,
         "tickets": [{"ticket": t, "url": _ticket_url(t.id)} for t in context.support_history.recent_tickets],
         "timeline": timeline,
+        "extensions": _extensions(context, degraded),
     }
+
+
+def _extensions(context: EnrichedContext, degraded: dict[str, str]) -> list[dict[str, Any]]:
+    """One card per extension section (a provider added in settings), with the
+    label/value rows its provider renders for the admin."""
+    cards = []
+    for key, section in context.extensions.items():
+        spec = section_spec(key)
+        if spec is None:  # left in a cached context by a provider since removed
+            continue
+        rows = [(str(label), _plain(value)) for label, value in spec.admin_rows(section)] if spec.admin_rows else []
+        cards.append({"key": key, "title": spec.title, "rows": rows, "degraded": degraded.get(key)})
+    return cards
 
 
 def _flags(context: EnrichedContext) -> dict[str, list[dict[str, Any]]]:
@@ -88,9 +103,16 @@ def _breakdown(context: EnrichedContext) -> list[dict[str, Any]]:
 
 def _sources(context: EnrichedContext, degraded: dict[str, str]) -> list[dict[str, Any]]:
     return [
-        {"key": key, "title": SECTION_TITLES.get(key, key), "src": src, "degraded": degraded.get(key)}
+        {"key": key, "title": _title(key), "src": src, "degraded": degraded.get(key)}
         for key, src in sorted(context.sources.items())
     ]
+
+
+def _title(key: str) -> str:
+    if key in SECTION_TITLES:
+        return SECTION_TITLES[key]
+    spec = section_spec(key)
+    return spec.title if spec is not None else key
 
 
 def _evidence(evidence: dict[str, Any]) -> list[tuple[str, str]]:

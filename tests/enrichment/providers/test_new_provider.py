@@ -24,8 +24,8 @@ from enrichment.context.lazy import LazyEnrichedContext
 from enrichment.context.registry import extension_sections, section_types
 from enrichment.context.scopes import TokenScope
 from enrichment.context.sections import SupportHistory
-from enrichment.engine.cache import reset_l1
 from enrichment.engine.service import ContextEnrichmentService, get_context_service
+from enrichment.engine.tiers import reset_l1
 from enrichment.providers.base import ContextProvider, ProviderRequest
 from enrichment.providers.internal import EngagementMetricsProvider
 from enrichment.rendering.prompt import CLOSE_TAG, OPEN_TAG, render_prompt
@@ -335,3 +335,16 @@ def test_schema_documents_the_section_only_while_it_is_configured(settings, db):
     assert component["properties"]["score"].get("nullable") is True
     assert "nps_survey" in sections_parameter(doc)["description"]
     assert "nps_survey" not in sections_parameter(before)["description"]
+
+
+def test_admin_customer_page_shows_the_section_as_its_provider_renders_it(nps, client, django_user_model):
+    from customers.models import Customer
+
+    admin = django_user_model.objects.create_superuser(username="boss", password="pw", email="boss@example.com")
+    client.force_login(admin)
+    customer = Customer.objects.get(external_id=ACME)
+    page = client.get(f"/admin/customers/customer/{customer.pk}/change/").content.decode()
+    card = page[page.index('id="cc-ext-nps_survey"') :]
+    card = card[: card.index("</div>")]
+    assert "<h3>NPS survey</h3>" in card
+    assert "<th>Score</th><td>75</td>" in card and "<th>Responses</th><td>10</td>" in card
