@@ -2,189 +2,26 @@
 
 from __future__ import annotations
 
-import functools
-import io
-from typing import Any
-
-from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ParseError
-from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from enrichment.api import serializers as s
 from enrichment.api import services
-from enrichment.api.authentication import ApiTokenAuthentication
-from enrichment.api.errors import ApiError, InvalidParameter, RequestTooLarge, api_exception_handler
-from enrichment.api.permissions import HasApiToken, HasFullScope, request_scope
+from enrichment.api.base import CUSTOMER_ID_PARAM, ApiView, FirstRendererNegotiation, PlainTextRenderer, errors_schema
+from enrichment.api.errors import api_exception_handler
+from enrichment.api.permissions import HasFullScope
 from enrichment.api.selectors import customer_directory, customer_exists
-from enrichment.api.throttling import TokenRateThrottle
-from enrichment.context.exceptions import CustomerNotFound, InvalidLookup
-from enrichment.engine.lookups import validate_customer_id
+from enrichment.context.exceptions import CustomerNotFound
 from enrichment.engine.services import context_invalidate
 
-# --- plumbing ------------------------------------------------------------------------------
-
-
-class PlainTextRenderer(BaseRenderer):
-    media_type = "text/plain"
-    format = "txt"
-    charset = "utf-8"
-
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        return data.encode(self.charset) if isinstance(data, str) else str(data).encode(self.charset)
-
-
-class LimitedJSONParser(JSONParser):
-    """JSON bodies up to ``API_MAX_BODY_BYTES``; larger ones get 413."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        limit = int(getattr(settings, "API_MAX_BODY_BYTES", 2_621_440))
-        request = (parser_context or {}).get("request")
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
-        except ValueError:
-            declared = 0
-        too_large = f"The request body is larger than {limit} bytes."
-        if declared > limit:
-            raise RequestTooLarge(too_large)
-        raw = stream.read(limit + 1) if stream is not None else b""
-        if len(raw) > limit:
-            raise RequestTooLarge(too_large)
-        try:
-            return super().parse(io.BytesIO(raw), media_type, parser_context)
-        except RecursionError as exc:  # absurdly deep nesting: not a server error
-            raise ParseError("JSON parse error - nested too deeply") from exc
-
-
-class FirstRendererNegotiation(BaseContentNegotiation):
-    """Each endpoint has one representation: answer with it whatever ``Accept``
-    says, rather than 406."""
-
-    def select_parser(self, request, parsers):
-        return DefaultContentNegotiation().select_parser(request, parsers)
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
-def _errors(*codes: int) -> dict[int | tuple[int, str], OpenApiResponse]:
-    descriptions = {
-        400: "Invalid or unknown parameter, malformed customer id, invalid body.",
-        401: "No token, or a malformed, unknown or revoked token.",
-        403: "The token's scope does not allow this endpoint.",
-        404: "Unknown customer.",
-        413: "Request body too large.",
-        415: "Body is not application/json.",
-        429: "Rate limit exceeded; see Retry-After.",
-        503: "The customer database is unreachable.",
-    }
-    return {(code, "application/json"): OpenApiResponse(s.ErrorSerializer, description=descriptions[code]) for code in codes}
-
-
-CUSTOMER_ID_PARAM = OpenApiParameter(
-    "customer_id",
-    OpenApiTypes.STR,
-    OpenApiParameter.PATH,
-    description="The customer's external id: 1-64 of letters, digits, '_', '.', ':' and '-'.",
-    examples=[OpenApiExample("Acme Corp", value="customer_123")],
-)
-
-
-class ApiView(APIView):
-    """Base of the API's views: token auth, per-token throttling, JSON in and
-    out, the error shape, and strict query strings."""
-
-    authentication_classes = [ApiTokenAuthentication]
-    permission_classes = [HasApiToken]
-    throttle_classes = [TokenRateThrottle]
-    renderer_classes = [JSONRenderer]
-    parser_classes = [LimitedJSONParser]
-    content_negotiation_class = FirstRendererNegotiation
-    query_serializer_class: type[s.serializers.Serializer] | None = None
-
-    def get_exception_handler(self):
-        return api_exception_handler
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        if isinstance(response, Response) and response.status_code >= 400:
-            request.accepted_renderer = JSONRenderer()
-            request.accepted_media_type = JSONRenderer.media_type
-        response = super().finalize_response(request, response, *args, **kwargs)
-        rate_limit = getattr(request, "rate_limit", None)
-        if rate_limit is not None:
-            for header, value in rate_limit.headers().items():
-                response[header] = value
-        return response
-
-    @property
-    def scope(self) -> str:
-        return request_scope(self.request) or ""
-
-    def query(self) -> dict[str, Any]:
-        """The validated query string: unknown or repeated parameters are 400."""
-        serializer_class = self.query_serializer_class
-        params = self.request.query_params
-        if not params:  # the common case: the defaults, validated once per class
-            defaults = _query_defaults(serializer_class)
-            if defaults is not None:
-                return dict(defaults)
-        allowed = set(serializer_class().fields) if serializer_class else set()
-        unknown = sorted(set(params) - allowed)
-        if unknown:
-            raise InvalidParameter(
-                f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}."
-                + (f" Allowed: {', '.join(sorted(allowed))}." if allowed else " This endpoint takes none."),
-                code="unknown_parameter",
-                details={"unknown": unknown, "allowed": sorted(allowed)},
-            )
-        repeated = sorted(key for key in params if len(params.getlist(key)) > 1)
-        if repeated:
-            raise InvalidParameter(f"Query parameter given more than once: {', '.join(repeated)}.", details={"repeated": repeated})
-        if serializer_class is None:
-            return {}
-        serializer = serializer_class(data={key: params[key] for key in params})
-        if not serializer.is_valid():
-            errors = serializer.errors
-            first_field = next(iter(errors))
-            first = errors[first_field][0]
-            where = "" if first_field == "non_field_errors" else f"{first_field}: "
-            raise InvalidParameter(f"Invalid query parameter {where}{first}".rstrip(".") + ".", details=errors)
-        return serializer.validated_data
-
-    @staticmethod
-    def customer_id(raw: str) -> str:
-        try:
-            return validate_customer_id(raw)
-        except InvalidLookup as exc:
-            raise ApiError(str(exc), code="invalid_customer_id") from exc
-
-    def body(self, serializer_class: type[s.serializers.Serializer]) -> dict[str, Any]:
-        self.query()
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
-
 CONTEXT_TAG = ["context"]
-
-
-@functools.cache
-def _query_defaults(serializer_class: type[s.serializers.Serializer] | None) -> dict[str, Any] | None:
-    """The validated empty query string, or None when it is not valid on its own."""
-    if serializer_class is None:
-        return {}
-    serializer = serializer_class(data={})
-    return dict(serializer.validated_data) if serializer.is_valid() else None
-
 
 # --- context -------------------------------------------------------------------------------
 
@@ -197,7 +34,7 @@ class CustomerContextView(ApiView):
         summary="A customer's enriched context (JSON + prompt block)",
         tags=CONTEXT_TAG,
         parameters=[CUSTOMER_ID_PARAM, s.ContextQuerySerializer],
-        responses={200: s.ContextSerializer, **_errors(400, 401, 403, 404, 429, 503)},
+        responses={200: s.ContextSerializer, **errors_schema(400, 401, 403, 404, 429, 503)},
     )
     def get(self, request, customer_id: str) -> Response | HttpResponse:
         params = self.query()
@@ -227,7 +64,7 @@ class CustomerContextPromptView(ApiView):
         parameters=[CUSTOMER_ID_PARAM, s.PromptViewQuerySerializer],
         responses={
             (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The block, UTF-8."),
-            **_errors(400, 401, 404, 429, 503),
+            **errors_schema(400, 401, 404, 429, 503),
         },
     )
     def get(self, request, customer_id: str) -> Response:
@@ -257,7 +94,7 @@ class CustomerContextChangesView(ApiView):
         ),
         tags=CONTEXT_TAG,
         parameters=[CUSTOMER_ID_PARAM, s.ChangesQuerySerializer],
-        responses={200: s.ChangesSerializer, **_errors(400, 401, 404, 429, 503)},
+        responses={200: s.ChangesSerializer, **errors_schema(400, 401, 404, 429, 503)},
     )
     def get(self, request, customer_id: str) -> Response:
         params = self.query()
@@ -280,7 +117,7 @@ class CustomerContextSummaryView(ApiView):
         description="Exactly the seed's keys. A `customer_facing` token gets no `churn_risk` / `churn_risk_level`.",
         tags=CONTEXT_TAG,
         parameters=[CUSTOMER_ID_PARAM, s.RefreshQuerySerializer],
-        responses={200: s.SummarySerializer, **_errors(400, 401, 404, 429, 503)},
+        responses={200: s.SummarySerializer, **errors_schema(400, 401, 404, 429, 503)},
     )
     def get(self, request, customer_id: str) -> Response:
         params = self.query()
@@ -296,7 +133,7 @@ class CustomerContextInvalidateView(ApiView):
         tags=CONTEXT_TAG,
         parameters=[CUSTOMER_ID_PARAM],
         request=None,
-        responses={204: OpenApiResponse(description="Invalidated."), **_errors(400, 401, 404, 429)},
+        responses={204: OpenApiResponse(description="Invalidated."), **errors_schema(400, 401, 404, 429)},
     )
     def post(self, request, customer_id: str) -> Response:
         self.query()
@@ -316,7 +153,7 @@ class ContextLookupView(ApiView):
         description="Give exactly one of `email` or `domain`; the other parameters are those of the context endpoint.",
         tags=CONTEXT_TAG,
         parameters=[s.LookupQuerySerializer],
-        responses={200: s.ContextSerializer, **_errors(400, 401, 403, 404, 429, 503)},
+        responses={200: s.ContextSerializer, **errors_schema(400, 401, 403, 404, 429, 503)},
     )
     def get(self, request) -> Response:
         params = self.query()
@@ -339,7 +176,7 @@ class ContextBatchView(ApiView):
         ),
         tags=CONTEXT_TAG,
         request=s.ContextBatchSerializer,
-        responses={200: s.BatchResponseSerializer, **_errors(400, 401, 413, 415, 429, 503)},
+        responses={200: s.BatchResponseSerializer, **errors_schema(400, 401, 413, 415, 429, 503)},
     )
     def post(self, request) -> Response:
         data = self.body(s.ContextBatchSerializer)
@@ -364,7 +201,7 @@ class CustomerListView(ApiView):
         description="Needs the `full` scope. Paginated with `limit` (max 100) and `offset`.",
         tags=["customers"],
         parameters=[s.CustomerSearchQuerySerializer],
-        responses={200: s.CustomerPageSerializer, **_errors(400, 401, 403, 429)},
+        responses={200: s.CustomerPageSerializer, **errors_schema(400, 401, 403, 429)},
     )
     def get(self, request) -> Response:
         params = self.query()
@@ -385,7 +222,7 @@ class EventsIngestView(ApiView):
         ),
         tags=["events"],
         request=s.EventsIngestSerializer,
-        responses={200: s.IngestResponseSerializer, **_errors(400, 401, 403, 413, 415, 429)},
+        responses={200: s.IngestResponseSerializer, **errors_schema(400, 401, 403, 413, 415, 429)},
     )
     def post(self, request) -> Response:
         data = self.body(s.EventsRequestSerializer)
