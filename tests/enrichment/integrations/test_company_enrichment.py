@@ -15,7 +15,8 @@ from customers.factories import CustomerFactory
 from enrichment.context.sections import CompanyEnrichment
 from enrichment.engine.service import ContextEnrichmentService, get_context_service
 from enrichment.vendors.models import ExternalRecord
-from enrichment.vendors.tasks import eligible_customers, fetch_external_enrichment
+from enrichment.vendors.selectors import eligible_customers
+from enrichment.vendors.tasks import fetch_external_enrichment
 from tests.enrichment.external_fixtures import KEYS, make_customer
 
 pytestmark = pytest.mark.django_db
