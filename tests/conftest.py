@@ -24,7 +24,9 @@ def _clean_caches():
         caches[alias].clear()
     from enrichment.api.throttling import reset_throttle_state
     from enrichment.engine.cache import reset_l1
+    from enrichment.ops.l1 import reset_l1 as reset_process_caches
 
     reset_l1()
+    reset_process_caches()  # the product status memo (the same registry once engine.cache uses enrichment.ops.l1)
     reset_throttle_state()
     yield

@@ -23,7 +23,8 @@ from enrichment.engine.tasks import (
     refresh_stale_external_data,
     snapshot_health_daily,
 )
-from enrichment.history.models import CustomerHealth, HealthDaily
+from enrichment.history.models import ContextSnapshot, CustomerHealth, HealthDaily
+from enrichment.history.tasks import prune_context_snapshots
 from enrichment.vendors.models import ExternalRecord
 from tests.enrichment.conftest import add_events
 from tests.enrichment.external_fixtures import make_customer
@@ -109,3 +110,17 @@ def test_the_daily_health_snapshot_is_stored_idempotently():
     assert snapshot_health_daily.delay(today.isoformat()).get() == 3
     assert HealthDaily.objects.filter(day=today).count() == 3
 
+
+def test_old_context_snapshots_are_pruned_keeping_each_customers_latest(settings):
+    settings.CONTEXT_SNAPSHOT_RETENTION_DAYS = 30
+    now = timezone.now()
+    active, quiet = CustomerFactory(external_id="active"), CustomerFactory(external_id="quiet")
+    for customer, days_ago in ((active, 60), (active, 41), (active, 1), (quiet, 60), (quiet, 40)):
+        ContextSnapshot.objects.create(customer=customer, created_at=now - dt.timedelta(days=days_ago), content_hash=str(days_ago))
+    assert prune_context_snapshots.delay().get() == 3
+    kept = sorted(ContextSnapshot.objects.values_list("customer__external_id", "content_hash"))
+    assert kept == [("active", "1"), ("quiet", "40")]  # the quiet customer keeps its latest as a baseline
+
+    settings.CONTEXT_SNAPSHOT_RETENTION_DAYS = 0
+    assert prune_context_snapshots.delay().get() == 0
+    assert ContextSnapshot.objects.count() == 2
