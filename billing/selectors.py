@@ -6,10 +6,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from billing.models import LIVE_STATUSES, Invoice, InvoiceStatus, Subscription
 from config.db import CompiledQuery
+from customers.models import Customer
 
 _FIELDS = (
     "customer_id",
@@ -81,3 +82,15 @@ def subscriptions_current(*, customer_pks: Sequence[int], today: dt.date) -> dic
         if row[0] not in current:
             current[row[0]] = dict(zip(_FIELDS, row, strict=True))
     return current
+
+
+def customer_external_ids_renewing(*, today: dt.date, days: int) -> list[str]:
+    """External ids, in pk order, of customers whose live subscription renews,
+    or whose trial ends, within ``days`` days from ``today``. One query."""
+    until = today + dt.timedelta(days=days)
+    renewing = Subscription.objects.filter(
+        Q(renewal_date__gte=today, renewal_date__lte=until) | Q(trial_ends_at__gte=today, trial_ends_at__lte=until),
+        customer=OuterRef("pk"),
+        status__in=LIVE_STATUSES,
+    )
+    return list(Customer.objects.filter(Exists(renewing)).order_by("pk").values_list("external_id", flat=True))

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import structlog
 from django.conf import settings
+from django_redis import get_redis_connection
 
 from customers.models import EngagementEvent, EngagementKind
 
@@ -57,8 +58,6 @@ def redis_client():
     if not getattr(settings, "REDIS_URL", None):
         return None
     try:
-        from django_redis import get_redis_connection
-
         return get_redis_connection("default")
     except Exception:  # noqa: BLE001 - not a django-redis cache: no real-time store
         return None

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Case, DateField, F, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models import Case, DateField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, When
 
 from config.db import CompiledQuery
 from customers.models import Contact, Customer, EngagementDaily, EngagementEvent, EngagementKind
@@ -78,6 +78,14 @@ def customer_external_id_for_email(*, email: str) -> str | None:
 def customer_external_id_for_domain(*, domain: str) -> str | None:
     domain = domain.strip().lower().removeprefix("www.")
     return Customer.objects.filter(domain=domain).order_by("pk").values_list("external_id", flat=True).first()
+
+
+def customer_external_ids_active(*, today: dt.date, days: int) -> list[str]:
+    """External ids, in pk order, of customers with any engagement in the last
+    ``days`` days up to ``today`` (from the daily rollup: an index range, not
+    the events table). One query."""
+    activity = EngagementDaily.objects.filter(customer=OuterRef("pk"), day__gte=today - dt.timedelta(days=days), day__lte=today)
+    return list(Customer.objects.filter(Exists(activity)).order_by("pk").values_list("external_id", flat=True))
 
 
 def customer_search(*, query: str = "") -> QuerySet[Customer]:

@@ -1,8 +1,12 @@
+"""System checks of the enrichment app (imported by ``EnrichmentConfig.ready()``)."""
+
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 from enrichment.providers.registry import SETTING, load_providers
+from enrichment.rules.flags import DEFAULT_THRESHOLDS
+from enrichment.rules.scoring import DEFAULT_WEIGHTS
 
 
 @checks.register()
@@ -21,9 +25,6 @@ def check_providers(app_configs, **kwargs):
 
 @checks.register()
 def check_scoring_settings(app_configs, **kwargs):
-    from enrichment.rules.flags import DEFAULT_THRESHOLDS
-    from enrichment.rules.scoring import DEFAULT_WEIGHTS
-
     errors = []
     for setting, known, code in (
         ("ENRICHMENT_HEALTH_WEIGHTS", DEFAULT_WEIGHTS, "enrichment.E002"),

@@ -23,7 +23,7 @@ def _clean_caches():
     for alias in ("default", "context"):
         caches[alias].clear()
     from enrichment.api.throttling import reset_throttle_state
-    from enrichment.engine.tiers import reset_l1
+    from enrichment.ops.l1 import reset_l1
 
     reset_l1()
     reset_throttle_state()

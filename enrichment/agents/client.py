@@ -24,8 +24,9 @@ import structlog
 
 from enrichment.context.enriched import EnrichedContext
 from enrichment.context.exceptions import ContextEnrichmentError
+from enrichment.context.redaction import prompt_hide_for
 from enrichment.context.scopes import TokenScope
-from enrichment.rendering.redaction import prompt_hide_for
+from enrichment.engine.service import get_context_service
 
 logger = structlog.get_logger(__name__)
 
@@ -47,8 +48,6 @@ class ContextAwareAgentMixin:
     def _get_context_service(self):
         if self.context_service is not None:
             return self.context_service
-        from enrichment.engine.service import get_context_service
-
         return get_context_service()
 
     async def get_enriched_context(self, customer_id: str | None, *, force_refresh: bool = False) -> EnrichedContext | None:

@@ -17,13 +17,13 @@ from customers.selectors import customer_ref_get
 from customers.services import EventInput, IngestResult, engagement_events_ingest
 from enrichment.context.enriched import EnrichedContext
 from enrichment.context.exceptions import CustomerNotFound, InvalidLookup, ScopeForbidden
+from enrichment.context.prompt import render_prompt
+from enrichment.context.redaction import is_restricted, prompt_hide_for, redact_context, redact_summary
 from enrichment.context.registry import section_types
 from enrichment.engine.lookups import INVALID_ID, customer_id_resolve, validate_customer_id
 from enrichment.engine.service import get_context_service
 from enrichment.history.snapshots import ContextChanges, context_changes
 from enrichment.realtime.agent_stats import UnknownAgent, agent_performance_for, agent_resolve
-from enrichment.rendering.prompt import render_prompt
-from enrichment.rendering.redaction import is_restricted, prompt_hide_for, redact_context, redact_summary
 
 logger = structlog.get_logger(__name__)
 

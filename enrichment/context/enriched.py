@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from enrichment.context.codec import encode_dataclass, from_jsonable
+from enrichment.context.prompt import render_prompt
 from enrichment.context.registry import BUILTIN_SECTIONS, RESERVED_KEYS, extension_sections
 from enrichment.context.sections import (
     AccountHealth,
@@ -138,8 +139,6 @@ class EnrichedContext:
 
     # -- renderings ---------------------------------------------------------------
     def to_prompt_context(self, *, max_chars: int | None = None, hide: frozenset[str] = frozenset()) -> str:
-        from enrichment.rendering.prompt import render_prompt
-
         return self.memoized(("prompt", max_chars, hide), lambda: render_prompt(self, max_chars=max_chars, hide=hide))
 
     def memoized(self, key: Any, build: Any) -> Any:

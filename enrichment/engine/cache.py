@@ -30,7 +30,8 @@ import structlog
 
 from enrichment.context.enriched import SCHEMA_VERSION, EnrichedContext
 from enrichment.context.lazy import LazyEnrichedContext
-from enrichment.engine.tiers import L1Cache, L2Cache
+from enrichment.engine.tiers import L2Cache
+from enrichment.ops.l1 import L1Cache
 
 logger = structlog.get_logger(__name__)
 

@@ -29,6 +29,7 @@ from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
 from django.utils import timezone
+from django_redis.cache import RedisCache
 from psycopg_pool import PoolTimeout
 
 from customers.selectors import CustomerRef, customer_refs_chunks, customer_refs_get
@@ -37,9 +38,10 @@ from enrichment.context.exceptions import ContextEnrichmentError, ContextUnavail
 from enrichment.engine.cache import MISS, CacheLookup, ContextCache, mark_hit, with_latency
 from enrichment.engine.lookups import CustomerId, customer_id_resolve, validate_customer_id
 from enrichment.engine.runner import ProviderRunner
-from enrichment.engine.tiers import L2Cache, make_l1
+from enrichment.engine.tiers import L2Cache
 from enrichment.history.writer import health_record_many
 from enrichment.ops import metrics
+from enrichment.ops.l1 import make_l1
 from enrichment.providers.base import INTERNAL_SOURCES, ContextProvider
 from enrichment.providers.registry import load_providers
 
@@ -330,8 +332,6 @@ def _l2_backend(redis_url: str | None):
         return None
     if redis_url == settings.REDIS_URL:
         return caches[settings.CONTEXT_CACHE_ALIAS]
-    from django_redis.cache import RedisCache  # only when a second Redis is named
-
     options = dict(settings.CACHES.get(settings.CONTEXT_CACHE_ALIAS, {}).get("OPTIONS", {}))
     options.setdefault("SERIALIZER", "django_redis.serializers.json.JSONSerializer")
     options.setdefault("SOCKET_CONNECT_TIMEOUT", settings.REDIS_SOCKET_TIMEOUT)

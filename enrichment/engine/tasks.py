@@ -26,43 +26,19 @@ import datetime as dt
 import structlog
 from celery import shared_task
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from billing.models import LIVE_STATUSES, Subscription
-from customers.models import Customer, EngagementDaily
+from billing.selectors import customer_external_ids_renewing
+from customers.selectors import customer_external_ids_active
 from enrichment.context.exceptions import ContextUnavailable
 from enrichment.engine.services import contexts_refresh
 from enrichment.history.services import health_daily_snapshot
-from enrichment.vendors.tasks import fetch_external_enrichment, stale_external_customers
+from enrichment.vendors.selectors import stale_external_customers
+from enrichment.vendors.tasks import fetch_external_enrichment
 
 logger = structlog.get_logger(__name__)
 
 REFRESH_CHUNK = 500
-
-
-# -- selection ------------------------------------------------------------------------------
-def active_customer_ids(*, today: dt.date | None = None, days: int | None = None) -> list[str]:
-    """External ids of customers with any engagement in the last ``days`` days
-    (from the daily rollup: an index range, not the events table)."""
-    today = today or timezone.localdate()
-    days = settings.CONTEXT_REFRESH_ACTIVE_DAYS if days is None else days
-    activity = EngagementDaily.objects.filter(customer=OuterRef("pk"), day__gte=today - dt.timedelta(days=days), day__lte=today)
-    return list(Customer.objects.filter(Exists(activity)).order_by("pk").values_list("external_id", flat=True))
-
-
-def renewing_customer_ids(*, today: dt.date | None = None, days: int | None = None) -> list[str]:
-    """External ids of customers whose live subscription renews, or whose trial
-    ends, within the next ``days`` days."""
-    today = today or timezone.localdate()
-    days = settings.CONTEXT_REFRESH_RENEWAL_DAYS if days is None else days
-    until = today + dt.timedelta(days=days)
-    renewing = Subscription.objects.filter(
-        Q(renewal_date__gte=today, renewal_date__lte=until) | Q(trial_ends_at__gte=today, trial_ends_at__lte=until),
-        customer=OuterRef("pk"),
-        status__in=LIVE_STATUSES,
-    )
-    return list(Customer.objects.filter(Exists(renewing)).order_by("pk").values_list("external_id", flat=True))
 
 
 # -- refresh ---------------------------------------------------------------------------------
@@ -85,13 +61,15 @@ def refresh_context_batch(customer_ids: list[str]) -> int:
 @shared_task(name="enrichment.refresh_active_contexts", ignore_result=True)
 def refresh_active_contexts() -> int:
     """Beat: recompute the contexts of recently active customers."""
-    return _fan_out(active_customer_ids(), "active")
+    ids = customer_external_ids_active(today=timezone.localdate(), days=settings.CONTEXT_REFRESH_ACTIVE_DAYS)
+    return _fan_out(ids, "active")
 
 
 @shared_task(name="enrichment.refresh_renewing_contexts", ignore_result=True)
 def refresh_renewing_contexts() -> int:
     """Beat: recompute the contexts of customers renewing (or ending a trial) soon."""
-    return _fan_out(renewing_customer_ids(), "renewing")
+    ids = customer_external_ids_renewing(today=timezone.localdate(), days=settings.CONTEXT_REFRESH_RENEWAL_DAYS)
+    return _fan_out(ids, "renewing")
 
 
 @shared_task(name="enrichment.refresh_stale_external_data", ignore_result=True)

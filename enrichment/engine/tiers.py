@@ -1,6 +1,8 @@
 """The two storage tiers under the context cache.
 
-- :class:`L1Cache`: in this process, a bounded LRU with per-entry expiry.
+- :class:`~enrichment.ops.l1.L1Cache`: in this process, a bounded LRU with
+  per-entry expiry (kept in ``ops`` so lower rooms can use the same kind of
+  memo; ``reset_l1`` empties them all).
 - :class:`L2Cache`: a Django cache (django-redis in production) shared by every
   process. Redis failing or slow never raises: the call is treated as a miss,
   the outage is logged once (and its end once), and L2 is skipped for
@@ -9,10 +11,7 @@
 
 from __future__ import annotations
 
-import threading
 import time
-import weakref
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,49 +21,6 @@ from django.core.cache.backends.base import BaseCache
 logger = structlog.get_logger(__name__)
 
 L2_RETRY_AFTER = 2.0
-
-
-class L1Cache:
-    """A thread-safe LRU with per-entry expiry."""
-
-    def __init__(self, *, max_entries: int, ttl: float):
-        self.max_entries = max_entries
-        self.ttl = ttl
-        self._data: OrderedDict[str, tuple[float, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> Any | None:
-        with self._lock:
-            item = self._data.get(key)
-            if item is None:
-                return None
-            expires, value = item
-            if expires < time.monotonic():
-                del self._data[key]
-                return None
-            self._data.move_to_end(key)
-            return value
-
-    def set(self, key: str, value: Any, ttl: float | None = None) -> None:
-        if self.max_entries <= 0:
-            return
-        expires = time.monotonic() + (self.ttl if ttl is None else ttl)
-        with self._lock:
-            self._data[key] = (expires, value)
-            self._data.move_to_end(key)
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
-
-    def delete(self, key: str) -> None:
-        with self._lock:
-            self._data.pop(key, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-    def __len__(self) -> int:
-        return len(self._data)
 
 
 class L2Cache:
@@ -142,18 +98,3 @@ class L2Cache:
             return False
         self._succeeded()
         return True
-
-
-_L1_INSTANCES: weakref.WeakSet[L1Cache] = weakref.WeakSet()
-
-
-def make_l1(*, max_entries: int, ttl: float) -> L1Cache:
-    cache = L1Cache(max_entries=max_entries, ttl=ttl)
-    _L1_INSTANCES.add(cache)
-    return cache
-
-
-def reset_l1() -> None:
-    """Empty every L1 of this process (used by tests and by ``context_invalidate_all``)."""
-    for cache in list(_L1_INSTANCES):
-        cache.clear()

@@ -1,16 +1,21 @@
 """Writes of computed health: the denormalised latest row, the context
-snapshots (when the substance changed) and the daily history."""
+snapshots (when the substance changed), the daily history, and the pruning
+of old snapshots."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import psycopg
+import structlog
 from django.db import connection, transaction
+from django.db.models import Max
 
 from enrichment.context.enriched import EnrichedContext
 from enrichment.history.models import ContextSnapshot, CustomerHealth, HealthDaily
 from enrichment.history.snapshots import compact_json, content_hash, snapshot_data
+
+logger = structlog.get_logger(__name__)
 
 _HEALTH_FIELDS = [
     "health_score",
@@ -167,3 +172,17 @@ def health_daily_snapshot(*, day: dt.date) -> int:
         batch_size=5000,
     )
     return len(rows)
+
+
+@transaction.atomic
+def context_snapshots_prune(*, now: dt.datetime, retention_days: int) -> int:
+    """Delete the snapshots older than ``retention_days`` (none when it is 0 or
+    less), keeping each customer's latest one so the changes API always has a
+    baseline. Returns how many were deleted."""
+    if retention_days <= 0:
+        return 0
+    cutoff = now - dt.timedelta(days=retention_days)
+    latest = ContextSnapshot.objects.values("customer_id").annotate(last=Max("created_at")).filter(last__lt=cutoff).values("last")
+    deleted, _ = ContextSnapshot.objects.filter(created_at__lt=cutoff).exclude(created_at__in=latest).delete()
+    logger.info("context_snapshots_pruned", deleted=deleted)
+    return deleted

@@ -17,6 +17,10 @@ the current context, and lists the snapshots in between as a timeline. With
 before the newest: the newest is usually the conversation being answered).
 New tickets come from the tickets table (every one created after ``since``),
 the rest from the snapshots.
+
+:func:`context_changes` and :func:`snapshot_timeline` read through
+:mod:`enrichment.history.selectors` (the snapshots) and :mod:`support.selectors`
+(the tickets); everything else here is pure (no queries).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from enrichment.context.enriched import EnrichedContext
+from enrichment.history.selectors import context_snapshot_rows, context_snapshots_latest
+from support.selectors import ticket_previous_contact_at, tickets_created_since
 
 MAX_TIMELINE = 50
 MAX_NEW_TICKETS = 20
@@ -216,22 +222,6 @@ class ContextChanges:
         return data
 
 
-def _snapshot_rows(customer_pk: int, since: dt.datetime | None) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """(the snapshot in force at ``since``, the snapshots after it, oldest first)."""
-    from enrichment.history.models import ContextSnapshot
-
-    rows = ContextSnapshot.objects.filter(customer_id=customer_pk)
-    fields = ("created_at", "content_hash", "data")
-    if since is None:
-        later = list(rows.order_by("created_at", "id").values(*fields)[: MAX_TIMELINE + 1])
-        return (later[0] if later else None), later[1:]
-    base = rows.filter(created_at__lte=since).order_by("-created_at", "-id").values(*fields).first()
-    later = list(rows.filter(created_at__gt=since).order_by("created_at", "id").values(*fields)[: MAX_TIMELINE + 1])
-    if base is None and later:
-        base, later = later[0], later[1:]
-    return base, later
-
-
 def context_changes(
     context: EnrichedContext,
     *,
@@ -242,13 +232,11 @@ def context_changes(
 ) -> ContextChanges:
     """What changed for the customer since ``since`` (or their previous ticket)
     up to ``context`` (the current one). A few indexed queries."""
-    from support.selectors import ticket_previous_contact_at, tickets_created_since
-
     last_contact = None
     if since_last_contact:
         last_contact = ticket_previous_contact_at(customer_pk=customer_pk)
         since = last_contact
-    baseline, later = _snapshot_rows(customer_pk, since)
+    baseline, later = context_snapshot_rows(customer_pk=customer_pk, since=since, limit=MAX_TIMELINE + 1)
     current = snapshot_data(context)
     # A snapshot identical to the current state is the current state itself.
     while later and later[-1]["content_hash"] == content_hash(current):
@@ -299,11 +287,7 @@ def context_changes(
 def snapshot_timeline(*, customer_pk: int, limit: int = 12) -> list[dict[str, Any]]:
     """The latest ``limit`` snapshots, newest first, each with what changed
     from the one before it (for the admin's customer page). One query."""
-    from enrichment.history.models import ContextSnapshot
-
-    rows = list(
-        ContextSnapshot.objects.filter(customer_id=customer_pk).order_by("-created_at", "-id").values("created_at", "data")[: limit + 1]
-    )
+    rows = context_snapshots_latest(customer_pk=customer_pk, limit=limit + 1)
     entries = []
     for index, row in enumerate(rows[:limit]):
         before = rows[index + 1]["data"] if index + 1 < len(rows) else None

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 
 from enrichment.context.enriched import EnrichedContext
+from enrichment.history.services import customer_health_upsert
 
 logger = structlog.get_logger(__name__)
 
@@ -31,8 +32,6 @@ MAX_PENDING = 500
 
 
 def _write(rows: Sequence[tuple[int, EnrichedContext]]) -> None:
-    from enrichment.history.services import customer_health_upsert
-
     try:
         customer_health_upsert(rows=list(rows))
     except DatabaseError as exc:  # the contexts are still served; the next computation writes again

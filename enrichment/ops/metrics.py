@@ -39,6 +39,9 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from enrichment.vendors.circuit import circuit_states
+from enrichment.vendors.registry import VENDORS
+
 logger = structlog.get_logger(__name__)
 
 disable_created_metrics()  # no *_created series: they double the output for nothing here
@@ -88,8 +91,6 @@ def degraded(section: str, reason: str) -> None:
 
 
 def _vendors() -> list[str]:
-    from enrichment.vendors.registry import VENDORS
-
     return [*VENDORS, "statuspage"]
 
 
@@ -146,8 +147,6 @@ class _Collector:
         state = GaugeMetricFamily("enrichment_vendor_circuit_state", "0 closed, 1 half-open, 2 open.", labels=["vendor"])
         failures = GaugeMetricFamily("enrichment_vendor_circuit_failures", "Consecutive failures counted.", labels=["vendor"])
         try:
-            from enrichment.vendors.circuit import circuit_states
-
             for vendor, circuit in circuit_states().items():
                 state.add_metric([vendor], _CIRCUIT_STATES.get(circuit.state, 0))
                 failures.add_metric([vendor], circuit.failures)

@@ -31,8 +31,8 @@ from django.conf import settings
 from enrichment.context.sections import CompanyEnrichment
 from enrichment.providers.base import ContextProvider, ProviderRequest
 from enrichment.vendors.base import CompanyData, FundingData, NewsData, payload_to_result
-from enrichment.vendors.models import ExternalRecord
 from enrichment.vendors.registry import VENDORS, active_vendors, sources_text
+from enrichment.vendors.selectors import external_records_answered
 
 MAX_NEWS = 5
 _COMPANY_ORDER = ("clearbit", "peopledatalabs")
@@ -57,9 +57,7 @@ class CompanyEnrichmentProvider(ContextProvider):
 
     def fetch_many(self, requests: Sequence[ProviderRequest], *, sections: Mapping[int, Mapping[str, Any]]) -> dict[int, CompanyEnrichment]:
         pks = [r.customer.pk for r in requests]
-        rows = ExternalRecord.objects.filter(customer_id__in=pks, fetched_at__isnull=False).values_list(
-            "customer_id", "vendor", "payload", "fetched_at"
-        )
+        rows = external_records_answered(customer_pks=pks)
         stored: dict[int, dict[str, dict]] = {pk: {} for pk in pks}
         oldest: dict[int, dt.datetime] = {}
         for customer_pk, vendor, payload, fetched_at in rows:

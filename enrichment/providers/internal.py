@@ -24,7 +24,7 @@ from enrichment.context.sections import (
     TicketBrief,
 )
 from enrichment.providers.base import BatchProvider, ContextProvider, ProviderRequest
-from enrichment.rules.scoring import assess
+from enrichment.rules.health import assess
 from support.selectors import ticket_stats_by_category, tickets_recent
 
 Sections = Mapping[int, Mapping[str, Any]]
@@ -178,7 +178,7 @@ class SubscriptionDetailsProvider(BatchProvider):
 
 class AccountHealthProvider(ContextProvider):
     """Derived: health score, churn risk and flags from the other sections.
-    Pure computation, no queries (see :mod:`enrichment.rules.scoring`)."""
+    Pure computation, no queries (see :mod:`enrichment.rules.health`)."""
 
     key = "account_health"
     section = AccountHealth

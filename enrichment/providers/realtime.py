@@ -21,6 +21,8 @@ from typing import Any
 
 from django.conf import settings
 
+from customers.models import EngagementKind
+from customers.recent_activity import recent_events, redis_client
 from enrichment.context.sections import (
     AgentPerformance,
     AgentStat,
@@ -32,6 +34,8 @@ from enrichment.context.sections import (
     SupportHistory,
 )
 from enrichment.providers.base import BatchProvider, ContextProvider, ProviderRequest
+from enrichment.realtime.product_status import current_state, product_status_for, published_version
+from support.selectors import ticket_agents_rated
 
 Sections = Mapping[int, Mapping[str, Any]]
 
@@ -49,16 +53,12 @@ class ProductStatusProvider(ContextProvider):
     depends_on = ("engagement_metrics", "subscription_details")
 
     def data_version(self) -> str | None:
-        from enrichment.realtime.product_status import published_version
-
         return published_version()
 
     def fetch(self, request: ProviderRequest, *, sections: Mapping[str, Any]) -> ProductStatus:
         return self.fetch_many([request], sections={request.customer.pk: sections})[request.customer.pk]
 
     def fetch_many(self, requests: Sequence[ProviderRequest], *, sections: Sections) -> dict[int, ProductStatus]:
-        from enrichment.realtime.product_status import current_state, product_status_for
-
         if not requests:
             return {}
         state = current_state()  # once for the whole batch: the incidents are global
@@ -90,13 +90,9 @@ class CurrentActivityProvider(BatchProvider):
 
     @property
     def source(self) -> str:  # type: ignore[override]
-        from customers.recent_activity import redis_client
-
         return "redis" if redis_client() is not None else "database"
 
     def fetch_many(self, requests: Sequence[ProviderRequest], *, sections: Sections) -> dict[int, CurrentActivity]:
-        from customers.recent_activity import recent_events
-
         if not requests:
             return {}
         found, source = recent_events(customer_pks=[r.customer.pk for r in requests], now=requests[0].now)
@@ -104,8 +100,6 @@ class CurrentActivityProvider(BatchProvider):
 
     @staticmethod
     def _section(events: list, source: str) -> CurrentActivity:
-        from customers.models import EngagementKind
-
         users = {e.contact_pk for e in events if e.contact_pk is not None}
         counts: dict[str, int] = {}
         features: dict[str, int] = {}
@@ -147,8 +141,6 @@ class AgentPerformanceProvider(BatchProvider):
     MAX_AGENTS = 3
 
     def fetch_many(self, requests: Sequence[ProviderRequest], *, sections: Sections) -> dict[int, AgentPerformance]:
-        from support.selectors import ticket_agents_rated
-
         rated = []
         for request in requests:
             support: SupportHistory | None = sections.get(request.customer.pk, {}).get("support_history")

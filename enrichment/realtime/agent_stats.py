@@ -19,6 +19,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from support.selectors import agent_workload
+
 
 class UnknownAgent(ValueError):
     pass
@@ -36,8 +38,6 @@ def agent_resolve(value: str) -> dict[str, Any]:
 
 
 def agent_performance_for(*, agent: dict[str, Any], customer_pk: int | None, now: dt.datetime | None = None) -> dict[str, Any]:
-    from support.selectors import agent_workload
-
     days = settings.AGENT_PERFORMANCE_DAYS
     now = now or timezone.now()
     load = agent_workload(agent_pk=agent["pk"], since=now - dt.timedelta(days=days), customer_pk=customer_pk)

@@ -11,7 +11,8 @@ writes the result with a content hash (its ``version``) to the default cache
 
 - after any ``Incident`` save or delete commits (:mod:`enrichment.realtime.receivers`),
 - every ``PRODUCT_STATUS_REFRESH_SECONDS`` (30 s) in the ``fetch_product_status``
-  beat task, which first fetches Statuspage when ``STATUSPAGE_URL`` is set.
+  beat task (:func:`product_status_refresh`), which first fetches Statuspage
+  when ``STATUSPAGE_URL`` is set (:mod:`enrichment.realtime.statuspage`).
 
 **Readers** (the provider, at request time) keep the published state in a
 per-process memo for ``PRODUCT_STATUS_MEMO_SECONDS`` (5 s); a memo miss is one
@@ -53,30 +54,26 @@ from django.conf import settings
 from django.core.cache import caches
 
 from enrichment.context.sections import IncidentBrief, ProductStatus
-from enrichment.engine.tiers import make_l1
+from enrichment.ops.l1 import make_l1
+from enrichment.ops.metrics import record_vendor_outcome
+from enrichment.realtime.statuspage import STATUSPAGE_KEY, StatuspageError, statuspage_fetch
+from enrichment.vendors.http import VendorError
+from support.selectors import incidents_open
 
 logger = structlog.get_logger(__name__)
 
 SNAPSHOT_KEY = "product_status:published"
-STATUSPAGE_KEY = "product_status:statuspage"
 MAX_INCIDENTS_LISTED = 10
-MAX_STATUSPAGE_ITEMS = 50
 
 # Statuspage's component vocabulary, worst last.
 STATUS_ORDER = ("operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage")
 IMPACT_STATUS = {"none": "operational", "maintenance": "under_maintenance", "minor": "degraded_performance",
                  "major": "partial_outage", "critical": "major_outage"}  # fmt: skip
 INDICATOR_STATUS = IMPACT_STATUS
-# An incident of these impacts raises the ``incident_affecting_customer`` flag.
-FLAG_IMPACTS = frozenset({"minor", "major", "critical"})
 
-# The per-process memo (an L1 cache: emptied with the others by ``reset_l1``).
+# The per-process memo (an L1 cache: emptied with the others by ``enrichment.ops.l1.reset_l1``).
 _MEMO = make_l1(max_entries=4, ttl=5.0)
 _STATE = "state"
-
-
-class StatuspageError(Exception):
-    """Statuspage did not give a usable summary."""
 
 
 # -- the shared state ------------------------------------------------------------------------------
@@ -95,8 +92,6 @@ def _version(incidents: list[dict[str, Any]], statuspage: Mapping[str, Any] | No
 
 
 def _internal_incidents() -> list[dict[str, Any]]:
-    from support.selectors import incidents_open
-
     return [
         {
             "id": f"inc_{row['id']}",
@@ -146,6 +141,28 @@ def product_status_publish(*, statuspage: Mapping[str, Any] | None = None, fetch
     _MEMO.clear()
     logger.info("product_status_published", version=state["version"], incidents=len(state["incidents"]))
     return state
+
+
+def product_status_refresh(*, now: dt.datetime) -> dict[str, Any]:
+    """Fetch Statuspage (when ``STATUSPAGE_URL`` is set) and publish the merged
+    incident state (the ``fetch_product_status`` beat task). A Statuspage
+    failure keeps the last stored summary (until it goes stale) and still
+    publishes our own incidents. Returns what happened."""
+    result: dict[str, Any] = {"statuspage": "not_configured"}
+    summary = None
+    fetched = False
+    if settings.STATUSPAGE_URL:
+        try:
+            summary = statuspage_fetch(now=now)
+            fetched = True
+            result["statuspage"] = "ok"
+        except (VendorError, StatuspageError) as exc:
+            result["statuspage"] = "error"
+            logger.warning("statuspage_fetch_failed", error=type(exc).__name__, detail=str(exc)[:200])
+        record_vendor_outcome("statuspage", result["statuspage"])
+    state = product_status_publish(statuspage=summary, fetched=fetched)
+    result.update(version=state["version"], incidents=len(state["incidents"]))
+    return result
 
 
 def _memo() -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -256,102 +273,3 @@ def product_status_for(
         statuspage_description=statuspage.get("description") or "",
         degraded_components=tuple(statuspage.get("degraded_components") or ()),
     )
-
-
-# -- Statuspage ------------------------------------------------------------------------------------
-def statuspage_summary_url(base: str) -> str:
-    base = base.strip()
-    if base.endswith(".json"):
-        return base
-    return base.rstrip("/") + "/api/v2/summary.json"
-
-
-def _text(value: Any, limit: int = 300) -> str:
-    return value.strip()[:limit] if isinstance(value, str) else ""
-
-
-def _when(value: Any) -> str | None:
-    from enrichment.vendors.base import clean_datetime
-
-    parsed = clean_datetime(value)
-    return parsed.isoformat() if parsed else None
-
-
-def normalize_statuspage(body: Any, *, fetched_at: dt.datetime) -> dict[str, Any]:
-    """The parts of a ``summary.json`` the context uses, as plain JSON.
-    Unresolved incidents and in-progress maintenances become incidents
-    (maintenances with impact ``maintenance``)."""
-    if not isinstance(body, dict) or not isinstance(body.get("status"), dict):
-        raise StatuspageError("summary.json without a status object")
-    components = body.get("components") if isinstance(body.get("components"), list) else []
-    names = {}
-    degraded = []
-    for component in components[:500]:
-        if not isinstance(component, dict):
-            continue
-        name = _text(component.get("name"), 100)
-        if isinstance(component.get("id"), str):
-            names[component["id"]] = name
-        if name and not component.get("group") and component.get("status") not in (None, "operational"):
-            degraded.append(name)
-    items: list[dict[str, Any]] = []
-    sources = [(i, False) for i in body.get("incidents") or [] if isinstance(i, dict)]
-    sources += [(m, True) for m in body.get("scheduled_maintenances") or [] if isinstance(m, dict)]
-    for item, maintenance in sources:
-        status = _text(item.get("status"), 30)
-        if (maintenance and status not in ("in_progress", "verifying")) or status in ("resolved", "postmortem", "completed"):
-            continue
-        started = _when(item.get("started_at")) or _when(item.get("created_at")) or _when(item.get("scheduled_for"))
-        title = _text(item.get("name"))
-        if not title or not started:
-            continue
-        affected = []
-        for component in item.get("components") or []:
-            if isinstance(component, dict):
-                affected.append(_text(component.get("name"), 100) or names.get(component.get("id"), ""))
-        items.append(
-            {
-                "id": f"sp_{_text(item.get('id'), 60)}",
-                "title": title,
-                "impact": "maintenance" if maintenance else (_text(item.get("impact"), 20) or "minor"),
-                "status": status or "investigating",
-                "components": [c for c in affected if c],
-                "plans": [],
-                "regions": [],
-                "started_at": started,
-                "source": "statuspage",
-            }
-        )
-        if len(items) >= MAX_STATUSPAGE_ITEMS:
-            break
-    status = body["status"]
-    return {
-        "indicator": _text(status.get("indicator"), 20) or "none",
-        "description": _text(status.get("description"), 200),
-        "page": _text((body.get("page") or {}).get("name") if isinstance(body.get("page"), dict) else "", 100),
-        "degraded_components": sorted(set(degraded))[:50],
-        "incidents": items,
-        "fetched_at": fetched_at.isoformat(),
-    }
-
-
-def statuspage_fetch(*, now: dt.datetime) -> dict[str, Any]:
-    """GET the configured ``summary.json``, normalise it and store it for
-    ``STATUSPAGE_STALE_SECONDS`` (after that it is no longer shown). Raises
-    :class:`StatuspageError` or a ``VendorError`` when there is no usable answer."""
-    import httpx
-
-    from enrichment.vendors.http import json_body, raise_for_common, send
-
-    url = statuspage_summary_url(settings.STATUSPAGE_URL)
-    timeout = httpx.Timeout(settings.STATUSPAGE_TIMEOUT_SECONDS)
-    response = send("statuspage", "GET", url, timeout=timeout)
-    raise_for_common("statuspage", response)
-    if response.status_code != 200:
-        raise StatuspageError(f"HTTP {response.status_code}")
-    summary = normalize_statuspage(json_body("statuspage", response), fetched_at=now)
-    try:
-        _cache().set(STATUSPAGE_KEY, summary, timeout=settings.STATUSPAGE_STALE_SECONDS)
-    except Exception as exc:  # noqa: BLE001
-        logger.warning("product_status_cache_unavailable", operation="set", error=type(exc).__name__)
-    return summary

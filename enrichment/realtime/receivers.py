@@ -16,14 +16,14 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from enrichment.ops.metrics import record_vendor_outcome
+from enrichment.realtime.product_status import product_status_publish
 from support.models import Incident
 
 VENDOR_TASK = "enrichment.fetch_vendor_data"
 
 
 def _publish() -> None:
-    from enrichment.realtime.product_status import product_status_publish
-
     product_status_publish()
 
 
@@ -37,8 +37,6 @@ def incident_changed(sender, instance, **kwargs) -> None:
 def vendor_task_finished(sender=None, task=None, args=None, kwargs=None, retval=None, state=None, **_extra) -> None:
     if getattr(task, "name", None) != VENDOR_TASK:
         return
-    from enrichment.ops.metrics import record_vendor_outcome
-
     args, kwargs = args or (), kwargs or {}
     vendor = kwargs.get("vendor") or (args[1] if len(args) > 1 else "other")
     outcome = retval if state == "SUCCESS" else (state or "failure").lower()

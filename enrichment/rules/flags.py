@@ -9,7 +9,7 @@ code                           level   raised when
 =============================  ======  ===========================================================
 incident_affecting_customer    red     an active product incident (impact minor or worse) touches the
                                        customer: its plan, region and features used in 30 days
-                                       (empty lists match everyone; see enrichment/product_status.py)
+                                       (empty lists match everyone; see enrichment/realtime/product_status.py)
 payment_failed                 red     subscription past due, or a failed invoice in 90 days
 urgent_tickets_open            red     at least ``urgent_open_tickets`` (1) urgent tickets open
 login_drop                     red     logins in 30 days below ``login_drop_ratio`` (0.5) of the
@@ -57,6 +57,9 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
 }
 
 LEVEL_ORDER = {"red": 0, "yellow": 1, "green": 2}
+
+# An active incident of these impacts raises the ``incident_affecting_customer`` flag.
+FLAG_IMPACTS = frozenset({"minor", "major", "critical"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +118,6 @@ def _plural(n: int, word: str) -> str:
 
 @flag_rule("incident_affecting_customer")
 def incident_affecting_customer(d: FlagInput) -> Flag | None:
-    from enrichment.realtime.product_status import FLAG_IMPACTS
-
     hits = [i for i in d.product_status.active_incidents if i.affects_customer and i.impact in FLAG_IMPACTS]
     if not hits:
         return None

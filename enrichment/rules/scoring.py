@@ -1,4 +1,6 @@
-"""Health score, churn risk and labels: pure functions over the sections.
+"""Health score factors, churn risk levels and labels: pure functions over the sections.
+
+The assessment that combines them with the flags is :func:`enrichment.rules.health.assess`.
 
 The health score (0-100) is a weighted sum of factors, each scored 0..1 by a
 documented rule; every factor's raw value, weight, points and rule appear in
@@ -29,18 +31,11 @@ with a health score under 60; capped to 0..1. Levels: low < 0.3 <= medium < 0.6
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-from collections.abc import Mapping
-from typing import Any
-
 from django.conf import settings
 
 from enrichment.context.sections import (
-    AccountHealth,
     CustomerIntelligence,
     EngagementMetrics,
-    HealthFactor,
     SubscriptionDetails,
     SupportHistory,
 )
@@ -89,7 +84,7 @@ def payment_problem(sub: SubscriptionDetails) -> bool:
     return sub.status == "past_due" or sub.failed_invoices_90d > 0
 
 
-def _factors(
+def score_factors(
     intel: CustomerIntelligence,
     engagement: EngagementMetrics,
     support: SupportHistory,
@@ -143,52 +138,3 @@ def _factors(
     months = intel.days_as_customer / 30.4
     factors.append(("tenure", round(months, 1), _clamp(months / 12), "months as customer / 12"))
     return factors
-
-
-def assess(sections: Mapping[str, Any], *, today: dt.date) -> AccountHealth:
-    """Score the account and raise its flags from the sections fetched so far."""
-    from enrichment.rules.flags import evaluate_flags
-
-    intel: CustomerIntelligence = sections.get("customer_intelligence") or CustomerIntelligence()
-    engagement: EngagementMetrics = sections.get("engagement_metrics") or EngagementMetrics()
-    support: SupportHistory = sections.get("support_history") or SupportHistory()
-    sub: SubscriptionDetails = sections.get("subscription_details") or SubscriptionDetails()
-
-    weight = weights()
-    breakdown = []
-    total = 0.0
-    for name, raw, score, rule in _factors(intel, engagement, support, sub):
-        points = round(weight.get(name, 0.0) * score, 2)
-        total += points
-        breakdown.append(HealthFactor(factor=name, raw=raw, weight=round(weight.get(name, 0.0), 2), points=points, rule=rule))
-    # Round first: the points are rounded to hundredths, their float sum may fall a hair short.
-    health = max(0, min(100, math.floor(round(total, 2))))
-
-    login_drop = bool(engagement.login_count_prev_30d and engagement.login_count_30d < engagement.login_count_prev_30d * 0.5)
-    renewal_soon = sub.days_to_renewal is not None and 0 <= sub.days_to_renewal <= 30
-    risk = (100 - health) / 100
-    risk += 0.10 if login_drop else 0.0
-    risk += 0.10 if payment_problem(sub) else 0.0
-    risk += 0.05 if (renewal_soon and health < 60) else 0.0
-    risk = round(max(0.0, min(1.0, risk)), 2)
-
-    flags = evaluate_flags(
-        intel=intel,
-        engagement=engagement,
-        support=support,
-        subscription=sub,
-        health_score=health,
-        today=today,
-        product_status=sections.get("product_status"),
-    )
-    return AccountHealth(
-        health_score=health,
-        health_label=health_label(health),
-        churn_risk=risk,
-        churn_risk_level=churn_risk_level(risk),
-        red_flags=tuple(f.message for f in flags if f.level == "red"),
-        yellow_flags=tuple(f.message for f in flags if f.level == "yellow"),
-        green_flags=tuple(f.message for f in flags if f.level == "green"),
-        breakdown=tuple(breakdown),
-        flags=flags,
-    )

@@ -26,6 +26,8 @@ import structlog
 from django.conf import settings
 from django.core.cache import caches
 
+from enrichment.vendors.registry import VENDORS
+
 logger = structlog.get_logger(__name__)
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
@@ -124,6 +126,4 @@ class CircuitBreaker:
 
 def circuit_states(vendors: list[str] | None = None) -> dict[str, CircuitState]:
     """Every vendor's circuit, for metrics, the admin and health checks."""
-    from enrichment.vendors.registry import VENDORS
-
     return {vendor: CircuitBreaker(vendor).state() for vendor in (vendors or list(VENDORS))}

@@ -22,9 +22,11 @@ VendorBadResponse   no        unparseable body or wrong content type
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import threading
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -171,14 +173,10 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
         return max(0.0, float(raw))
     except ValueError:
         pass
-    from email.utils import parsedate_to_datetime
-
     try:
         when = parsedate_to_datetime(raw)
     except (TypeError, ValueError):
         return None
-    import datetime as dt
-
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())

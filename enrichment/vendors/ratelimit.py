@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import structlog
 from django.conf import settings
 from django.core.cache import caches
+from django_redis import get_redis_connection
+from django_redis.cache import RedisCache
 
 logger = structlog.get_logger(__name__)
 
@@ -71,12 +73,8 @@ class RateLimiter:
         self._block_key = self.cache.make_key(f"ratelimit:{vendor}:blocked")
 
     def _redis(self):
-        from django_redis.cache import RedisCache
-
         if not isinstance(self.cache, RedisCache):
             return None
-        from django_redis import get_redis_connection
-
         return get_redis_connection(self.cache_alias)
 
     def acquire(self) -> Decision:

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from enrichment.context.exceptions import CustomerNotFound, InvalidLookup
 from enrichment.engine.service import ContextEnrichmentService
-from enrichment.engine.tiers import reset_l1
 from enrichment.history.models import CustomerHealth
+from enrichment.ops.l1 import reset_l1
 from tests.billing.factories import InvoiceFactory, SubscriptionFactory
 from tests.customers.factories import CustomerFactory
 from tests.enrichment.conftest import add_events

@@ -21,6 +21,15 @@ from decimal import Decimal
 import pytest
 
 from enrichment.context.enriched import EnrichedContext
+from enrichment.context.prompt import (
+    CLOSE_TAG,
+    DROP_ORDER,
+    EXTENSION_LINE_LIMIT,
+    MAX_EXTENSION_LINES,
+    OPEN_TAG,
+    render_prompt,
+    safe_text,
+)
 from enrichment.context.registry import register_section, reset_sections
 from enrichment.context.sections import (
     AccountHealth,
@@ -32,15 +41,6 @@ from enrichment.context.sections import (
     ProductStatus,
     SubscriptionDetails,
     SupportHistory,
-)
-from enrichment.rendering.prompt import (
-    CLOSE_TAG,
-    DROP_ORDER,
-    EXTENSION_LINE_LIMIT,
-    MAX_EXTENSION_LINES,
-    OPEN_TAG,
-    render_prompt,
-    safe_text,
 )
 
 NOW = dt.datetime(2025, 11, 14, 9, 30, tzinfo=dt.UTC)

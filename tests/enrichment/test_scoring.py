@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 
 from enrichment.context.sections import CustomerIntelligence, EngagementMetrics, SubscriptionDetails, SupportHistory
-from enrichment.rules.scoring import DEFAULT_WEIGHTS, assess, churn_risk_level, health_label, weights
+from enrichment.rules.health import assess
+from enrichment.rules.scoring import DEFAULT_WEIGHTS, churn_risk_level, health_label, weights
 
 TODAY = dt.date(2025, 11, 14)
 NOW = dt.datetime(2025, 11, 14, 9, 0, tzinfo=dt.UTC)

@@ -192,7 +192,7 @@ def test_resolve_by_contact_email_and_domain(acme):
 
 
 def test_cache_tiers_l1_then_l2_then_force_refresh(acme, settings):
-    from enrichment.engine.tiers import reset_l1
+    from enrichment.ops.l1 import reset_l1
 
     service = ContextEnrichmentService(enable_caching=True, redis_url=settings.REDIS_URL, cache_ttl=60)
     first = service.enrich_context("customer_123")
@@ -237,7 +237,7 @@ def test_redis_unreachable_serves_from_l1_or_computes(acme, caplog):
 
 
 def test_expired_sections_are_refreshed_alone_on_an_l2_hit(acme, settings):
-    from enrichment.engine.tiers import reset_l1
+    from enrichment.ops.l1 import reset_l1
     from enrichment.providers.internal import SupportHistoryProvider
 
     class ShortLivedSupport(SupportHistoryProvider):
@@ -294,7 +294,7 @@ def test_emails_with_control_characters_are_invalid_not_database_errors():
 def test_an_invalidation_during_a_computation_wins(acme, settings):
     """The context computed from data read before an invalidation is never
     served from the shared cache (it is stored under the old generation)."""
-    from enrichment.engine.tiers import reset_l1
+    from enrichment.ops.l1 import reset_l1
     from enrichment.providers.internal import SupportHistoryProvider
 
     service = ContextEnrichmentService(enable_caching=True, redis_url=settings.REDIS_URL, cache_ttl=60)

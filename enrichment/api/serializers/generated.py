@@ -15,7 +15,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from enrichment.rendering.redaction import hidden_key
+from enrichment.context.redaction import hidden_key
 
 
 def _field_for(tp: Any, *, name: str, required: bool = True, allow_null: bool = False) -> serializers.Field:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from enrichment.context.redaction import PROMPT_HIDE, prompt_hide_for, redact_context, redact_summary
 from enrichment.context.scopes import TokenScope
 from enrichment.engine.service import get_context_service
-from enrichment.rendering.redaction import PROMPT_HIDE, prompt_hide_for, redact_context, redact_summary
 from tests.enrichment.api.helpers import ACME, HIDDEN_JSON_KEYS, all_keys
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,8 @@ from django.utils import timezone
 from enrichment.context.sections import CompanyEnrichment
 from enrichment.engine.service import ContextEnrichmentService, get_context_service
 from enrichment.vendors.models import ExternalRecord
-from enrichment.vendors.tasks import eligible_customers, fetch_external_enrichment
+from enrichment.vendors.selectors import eligible_customers
+from enrichment.vendors.tasks import fetch_external_enrichment
 from tests.customers.factories import CustomerFactory
 from tests.enrichment.external_fixtures import KEYS, make_customer
 

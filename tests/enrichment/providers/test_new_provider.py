@@ -21,14 +21,14 @@ from django.test import Client, override_settings
 from enrichment.api.tokens import api_token_create, reset_token_cache
 from enrichment.context.enriched import EnrichedContext
 from enrichment.context.lazy import LazyEnrichedContext
+from enrichment.context.prompt import CLOSE_TAG, OPEN_TAG, render_prompt
 from enrichment.context.registry import extension_sections, section_types
 from enrichment.context.scopes import TokenScope
 from enrichment.context.sections import SupportHistory
 from enrichment.engine.service import ContextEnrichmentService, get_context_service
-from enrichment.engine.tiers import reset_l1
+from enrichment.ops.l1 import reset_l1
 from enrichment.providers.base import ContextProvider, ProviderRequest
 from enrichment.providers.internal import EngagementMetricsProvider
-from enrichment.rendering.prompt import CLOSE_TAG, OPEN_TAG, render_prompt
 from tests.enrichment.api.helpers import client_for
 
 pytestmark = pytest.mark.django_db

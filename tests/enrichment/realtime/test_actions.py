@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from enrichment.context.prompt import render_prompt
 from enrichment.context.sections import (
     AccountHealth,
     CustomerIntelligence,
@@ -14,7 +15,6 @@ from enrichment.context.sections import (
     ProductStatus,
     SubscriptionDetails,
 )
-from enrichment.rendering.prompt import render_prompt
 from enrichment.rules import actions as actions_module
 from enrichment.rules.actions import ACTION_RULES, suggest_actions
 

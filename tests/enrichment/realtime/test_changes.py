@@ -13,9 +13,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
+from enrichment.context.prompt import render_prompt
 from enrichment.history.models import ContextSnapshot, CustomerHealth
 from enrichment.history.snapshots import content_hash, context_changes, snapshot_data
-from enrichment.rendering.prompt import render_prompt
 from tests.billing.factories import InvoiceFactory
 from tests.enrichment.api.helpers import assert_error
 from tests.enrichment.realtime.conftest import make_customer

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from enrichment.engine.tiers import reset_l1
 from enrichment.ops import metrics
+from enrichment.ops.l1 import reset_l1
 from tests.enrichment.realtime.conftest import make_customer
 
 pytestmark = pytest.mark.django_db

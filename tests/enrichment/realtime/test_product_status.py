@@ -11,15 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from enrichment.engine.tiers import reset_l1
-from enrichment.realtime.product_status import (
-    STATUSPAGE_KEY,
-    current_state,
-    incident_affects,
-    normalize_statuspage,
-    product_status_publish,
-    published_version,
-)
+from enrichment.ops.l1 import reset_l1
+from enrichment.realtime.product_status import current_state, incident_affects, product_status_publish, published_version
+from enrichment.realtime.statuspage import STATUSPAGE_KEY, StatuspageError, normalize_statuspage
 from enrichment.realtime.tasks import fetch_product_status
 from tests.enrichment.realtime.conftest import make_customer, sp_component, sp_incident, statuspage_summary
 from tests.support.factories import IncidentFactory
@@ -219,8 +213,6 @@ def test_without_statuspage_url_nothing_is_fetched(settings):
 
 
 def test_normalize_rejects_bodies_without_a_status_and_caps_strings():
-    from enrichment.realtime.product_status import StatuspageError
-
     with pytest.raises(StatuspageError):
         normalize_statuspage({"incidents": []}, fetched_at=timezone.now())
     summary = normalize_statuspage(statuspage_summary(incidents=[sp_incident("x" * 1000)]), fetched_at=timezone.now())

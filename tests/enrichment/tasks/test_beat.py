@@ -11,17 +11,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from billing.selectors import customer_external_ids_renewing
 from config.celery_app import app as celery_app
+from customers.selectors import customer_external_ids_active
 from enrichment.engine.service import get_context_service
 from enrichment.engine.tasks import (
-    active_customer_ids,
     refresh_active_contexts,
     refresh_renewing_contexts,
     refresh_stale_external_data,
-    renewing_customer_ids,
     snapshot_health_daily,
 )
-from enrichment.history.models import CustomerHealth, HealthDaily
+from enrichment.history.models import ContextSnapshot, CustomerHealth, HealthDaily
+from enrichment.history.tasks import prune_context_snapshots
 from enrichment.vendors.models import ExternalRecord
 from tests.billing.factories import SubscriptionFactory
 from tests.customers.factories import CustomerFactory
@@ -45,14 +46,14 @@ def test_the_beat_schedule_is_loaded_and_names_registered_tasks():
     assert celery_app.conf.worker_prefetch_multiplier == 1
 
 
-def test_recently_active_customers_are_selected_in_one_query_and_refreshed():
+def test_recently_active_customers_are_selected_in_one_query_and_refreshed(settings):
     active = CustomerFactory(external_id="active_one")
     SubscriptionFactory(customer=active)
     add_events(active, logins_30d=3)  # within the last hours: today's (or yesterday's) rollup
     idle = CustomerFactory(external_id="idle_one")
     add_events(idle, logins_prev=5)  # a month ago only
     with CaptureQueriesContext(connection) as queries:
-        assert active_customer_ids() == ["active_one"]
+        assert customer_external_ids_active(today=timezone.localdate(), days=settings.CONTEXT_REFRESH_ACTIVE_DAYS) == ["active_one"]
     assert len(queries.captured_queries) == 1
 
     assert refresh_active_contexts.delay().get() == 1
@@ -60,13 +61,13 @@ def test_recently_active_customers_are_selected_in_one_query_and_refreshed():
     assert get_context_service().cache.get_l2("active_one")[0] is not None, "the refreshed context is in the shared cache"
 
 
-def test_customers_renewing_or_ending_a_trial_soon_are_refreshed():
+def test_customers_renewing_or_ending_a_trial_soon_are_refreshed(settings):
     today = timezone.localdate()
     soon = SubscriptionFactory(customer=CustomerFactory(external_id="renews_soon"), renewal_date=today + dt.timedelta(days=10))
     SubscriptionFactory(customer=CustomerFactory(external_id="renews_later"), renewal_date=today + dt.timedelta(days=90))
     SubscriptionFactory(customer=CustomerFactory(external_id="trial_ends"), trialing=True)
     SubscriptionFactory(customer=CustomerFactory(external_id="canceled_soon"), canceled=True, renewal_date=today + dt.timedelta(days=5))
-    assert renewing_customer_ids() == ["renews_soon", "trial_ends"]
+    assert customer_external_ids_renewing(today=today, days=settings.CONTEXT_REFRESH_RENEWAL_DAYS) == ["renews_soon", "trial_ends"]
     assert soon.customer.external_id == "renews_soon"
     assert refresh_renewing_contexts.delay().get() == 2
     assert set(CustomerHealth.objects.values_list("customer__external_id", flat=True)) == {"renews_soon", "trial_ends"}
@@ -108,3 +109,18 @@ def test_the_daily_health_snapshot_is_stored_idempotently():
     assert snapshot_health_daily.delay().get() == 3
     assert snapshot_health_daily.delay(today.isoformat()).get() == 3
     assert HealthDaily.objects.filter(day=today).count() == 3
+
+
+def test_old_context_snapshots_are_pruned_keeping_each_customers_latest(settings):
+    settings.CONTEXT_SNAPSHOT_RETENTION_DAYS = 30
+    now = timezone.now()
+    active, quiet = CustomerFactory(external_id="active"), CustomerFactory(external_id="quiet")
+    for customer, days_ago in ((active, 60), (active, 41), (active, 1), (quiet, 60), (quiet, 40)):
+        ContextSnapshot.objects.create(customer=customer, created_at=now - dt.timedelta(days=days_ago), content_hash=str(days_ago))
+    assert prune_context_snapshots.delay().get() == 3
+    kept = sorted(ContextSnapshot.objects.values_list("customer__external_id", "content_hash"))
+    assert kept == [("active", "1"), ("quiet", "40")]  # the quiet customer keeps its latest as a baseline
+
+    settings.CONTEXT_SNAPSHOT_RETENTION_DAYS = 0
+    assert prune_context_snapshots.delay().get() == 0
+    assert ContextSnapshot.objects.count() == 2

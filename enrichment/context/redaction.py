@@ -28,7 +28,7 @@ from typing import Any
 from enrichment.context.registry import BUILTIN_SECTIONS, extension_sections
 from enrichment.context.scopes import TokenScope
 
-# The renderer's names (enrichment.rendering.prompt.HIDEABLE) for what a customer-facing bot may not see.
+# The renderer's names (enrichment.context.prompt.HIDEABLE) for what a customer-facing bot may not see.
 PROMPT_HIDE: frozenset[str] = frozenset({"mrr", "revenue", "churn_risk", "health_breakdown"})
 
 # JSON keys removed for the customer-facing scope, wherever they occur.

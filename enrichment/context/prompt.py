@@ -42,7 +42,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
@@ -58,9 +58,21 @@ if TYPE_CHECKING:
         SubscriptionDetails,
         SupportHistory,
     )
-    from enrichment.history.snapshots import ContextChanges
 
 logger = structlog.get_logger(__name__)
+
+
+class ContextChanges(Protocol):
+    """What the "Changes since last contact:" part reads (implemented by
+    :class:`enrichment.history.snapshots.ContextChanges`)."""
+
+    since: dt.datetime | None
+    since_last_contact: bool
+    last_contact_at: dt.datetime | None
+    baseline: Any
+    new_tickets: Any
+
+    def lines(self) -> list[str]: ...
 
 OPEN_TAG = "<customer_context>"
 CLOSE_TAG = "</customer_context>"

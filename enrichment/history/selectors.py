@@ -1,0 +1,35 @@
+"""Reads of the context history: the stored snapshots of a customer.
+
+The diffing over them is pure and lives in :mod:`enrichment.history.snapshots`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from enrichment.history.models import ContextSnapshot
+
+_FIELDS = ("created_at", "content_hash", "data")
+
+
+def context_snapshot_rows(*, customer_pk: int, since: dt.datetime | None, limit: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """(the snapshot in force at ``since``, the snapshots after it, oldest
+    first). The one in force is the latest at or before ``since``, else the
+    first one after it; without ``since``, the first one. At most ``limit``
+    rows are read after ``since`` (or from the start). Rows are dicts of
+    ``created_at``, ``content_hash`` and ``data``."""
+    rows = ContextSnapshot.objects.filter(customer_id=customer_pk)
+    if since is None:
+        later = list(rows.order_by("created_at", "id").values(*_FIELDS)[:limit])
+        return (later[0] if later else None), later[1:]
+    base = rows.filter(created_at__lte=since).order_by("-created_at", "-id").values(*_FIELDS).first()
+    later = list(rows.filter(created_at__gt=since).order_by("created_at", "id").values(*_FIELDS)[:limit])
+    if base is None and later:
+        base, later = later[0], later[1:]
+    return base, later
+
+
+def context_snapshots_latest(*, customer_pk: int, limit: int) -> list[dict[str, Any]]:
+    """At most ``limit`` snapshots, newest first (``created_at``, ``data``). One query."""
+    return list(ContextSnapshot.objects.filter(customer_id=customer_pk).order_by("-created_at", "-id").values("created_at", "data")[:limit])
