@@ -36,8 +36,11 @@ from enrichment.ops.l1 import L1Cache
 logger = structlog.get_logger(__name__)
 
 
+_CONTEXT_PREFIX = f"ctx:v{SCHEMA_VERSION}:"
+
+
 def context_key(customer_id: str) -> str:
-    return f"ctx:v{SCHEMA_VERSION}:{customer_id}"
+    return _CONTEXT_PREFIX + customer_id  # concatenation: also fast for a CustomerId (a str subclass)
 
 
 def generation_key(customer_id: str) -> str:

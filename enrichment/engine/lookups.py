@@ -13,6 +13,7 @@ from customers.selectors import customer_external_id_for_domain, customer_extern
 from enrichment.context.exceptions import CustomerNotFound, InvalidLookup
 
 _EXTERNAL_ID = re.compile(EXTERNAL_ID_PATTERN)
+_MATCH = _EXTERNAL_ID.match
 _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 INVALID_ID = "customer_id must be 1-64 characters of letters, digits, '_', '.', ':' or '-', starting with a letter or digit"
@@ -28,9 +29,9 @@ def validate_customer_id(customer_id: Any) -> CustomerId:
     """The id as a :class:`CustomerId`; :class:`InvalidLookup` if it cannot be one."""
     if type(customer_id) is CustomerId:
         return customer_id
-    if not isinstance(customer_id, str) or not _EXTERNAL_ID.match(customer_id):
-        raise InvalidLookup(INVALID_ID)
-    return CustomerId(customer_id)
+    if isinstance(customer_id, str) and _MATCH(customer_id):
+        return CustomerId(customer_id)
+    raise InvalidLookup(INVALID_ID)
 
 
 def customer_id_resolve(*, email: str | None = None, domain: str | None = None) -> CustomerId:

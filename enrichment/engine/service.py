@@ -35,7 +35,7 @@ from psycopg_pool import PoolTimeout
 from customers.selectors import CustomerRef, customer_refs_chunks, customer_refs_get
 from enrichment.context.enriched import EnrichedContext
 from enrichment.context.exceptions import ContextEnrichmentError, ContextUnavailable, CustomerNotFound, InvalidLookup
-from enrichment.engine.cache import MISS, CacheLookup, ContextCache, mark_hit, with_latency
+from enrichment.engine.cache import MISS, CacheLookup, ContextCache, context_key, mark_hit, with_latency
 from enrichment.engine.lookups import CustomerId, customer_id_resolve, validate_customer_id
 from enrichment.engine.runner import ProviderRunner
 from enrichment.engine.tiers import L2Cache
@@ -108,9 +108,13 @@ class ContextEnrichmentService:
         started = time.perf_counter()
         customer_id = validate_customer_id(customer_id)
         if self.cache is not None and not force_refresh:
-            hit = self.cache.get_l1(customer_id)  # the hot path: a dictionary lookup
+            hit = self.cache.l1.get(context_key(customer_id))  # the hot path: ~2 µs, kept inline
             if hit is not None:
-                return self._serve_hit(CacheLookup(hit, "l1", frozenset(), None), started)
+                counts = metrics.TIER_COUNTS  # a plain int per process
+                counts[0] += 1
+                if not counts[0] % metrics.L1_SAMPLE:
+                    metrics.CONTEXT_SECONDS.labels("l1").observe(time.perf_counter() - started)
+                return with_latency(hit, round((time.perf_counter() - started) * 1000, 3))
         result = self._enrich([customer_id], force_refresh=force_refresh, started=started)[customer_id]
         if isinstance(result, ContextEnrichmentError):
             raise result
@@ -206,15 +210,19 @@ class ContextEnrichmentService:
         generations = self.cache.generations(customer_ids)
         return {cid: CacheLookup(None, None, frozenset(), generations.get(cid)) for cid in customer_ids}
 
+    @staticmethod
+    def _serve_l1(context: EnrichedContext, started: float) -> EnrichedContext:
+        counts = metrics.TIER_COUNTS  # a plain int per process: the L1 path stays ~2 µs
+        counts[0] += 1
+        if not counts[0] % metrics.L1_SAMPLE:
+            metrics.CONTEXT_SECONDS.labels("l1").observe(time.perf_counter() - started)
+        return with_latency(context, _ms(started))
+
     def _serve_hit(self, lookup: CacheLookup, started: float) -> EnrichedContext:
         context = lookup.context
-        assert context is not None
+        assert context is not None  # a fresh lookup has a context
         if lookup.tier == "l1":
-            counts = metrics.TIER_COUNTS  # a plain int per process: the L1 path stays ~2 µs
-            counts[0] += 1
-            if not counts[0] % metrics.L1_SAMPLE:
-                metrics.CONTEXT_SECONDS.labels("l1").observe(time.perf_counter() - started)
-            return with_latency(context, _ms(started))
+            return self._serve_l1(context, started)
         if self.cache is not None:
             self.cache.set_l1(mark_hit(context, "l1"))
         metrics.observe_context(metrics.L2, time.perf_counter() - started)
