@@ -19,13 +19,18 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from customers.models import Customer
-from enrichment.context.exceptions import ContextEnrichmentError
 from enrichment.engine.service import get_context_service
 from enrichment.history.models import CustomerHealth, HealthDaily
+from enrichment.history.writer import health_flush
 
 logger = structlog.get_logger(__name__)
 
 _AT_RISK_LABELS = frozenset({"At Risk", "Critical"})
+
+
+def health_history_needed() -> bool:
+    """Whether some customer has no health history yet."""
+    return Customer.objects.filter(health_history__isnull=True).exists()
 
 
 def health_history_backfill(*, days: int = 84, seed: int = 42) -> int:
@@ -35,12 +40,8 @@ def health_history_backfill(*, days: int = 84, seed: int = 42) -> int:
     Deterministic for a given ``seed``; a second run writes nothing."""
     if days < 1:
         return 0
-    service = get_context_service()
-    for external_id in Customer.objects.order_by("pk").values_list("external_id", flat=True).iterator():
-        try:
-            service.enrich_context(external_id, force_refresh=True)
-        except ContextEnrichmentError as exc:
-            logger.warning("demo_history_enrich_failed", customer_id=external_id, error=type(exc).__name__)
+    get_context_service().refresh_all()  # every context, a chunk at a time: writes the CustomerHealth rows
+    health_flush()  # the last chunk's rows may be queued for the background writer
 
     today = timezone.localdate()
     first_day = today - dt.timedelta(days=days - 1)

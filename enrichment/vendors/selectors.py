@@ -93,3 +93,8 @@ def external_records_answered(*, customer_pks: Sequence[int]) -> list[tuple[int,
             "customer_id", "vendor", "payload", "fetched_at"
         )
     )
+
+
+def external_records_for(*, customer_pk: int) -> list[ExternalRecord]:
+    """What every vendor said about one customer, by vendor (for the CLI and the admin)."""
+    return list(ExternalRecord.objects.filter(customer_id=customer_pk).order_by("vendor"))

@@ -7,8 +7,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from customers.models import Customer
-from enrichment.vendors.models import ExternalRecord
+from customers.selectors import customer_ref_get
+from enrichment.vendors.selectors import external_records_for
 from enrichment.vendors.tasks import fetch_external_enrichment
 
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="Ask the vendors even when the stored data is fresh.")
 
     def handle(self, *args, customer_id: str, force: bool, **options):
-        customer = Customer.objects.filter(external_id=customer_id).first()
+        customer = customer_ref_get(external_id=customer_id)
         if customer is None:
             raise CommandError(f"Unknown customer {customer_id!r}")
         result = fetch_external_enrichment.delay(customer.pk, force)
@@ -30,7 +30,7 @@ class Command(BaseCommand):
             outcome = result.get()
             if outcome.get("skipped"):
                 self.stdout.write(f"Nothing asked: {outcome['skipped']}.")
-        for record in ExternalRecord.objects.filter(customer=customer).order_by("vendor"):
+        for record in external_records_for(customer_pk=customer.pk):
             line = f"{record.vendor:15} {record.status:8} attempts={record.attempts}"
             if record.error:
                 line += f"  {record.error}"

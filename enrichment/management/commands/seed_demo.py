@@ -4,9 +4,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from customers.models import Customer
 from enrichment.demo.changes import context_history_backfill
-from enrichment.demo.history import health_history_backfill
+from enrichment.demo.history import health_history_backfill, health_history_needed
 from enrichment.demo.seed import ADMIN_PASSWORD, ADMIN_USERNAME, demo_seed
 
 
@@ -55,7 +54,7 @@ class Command(BaseCommand):
 
     def _health_history(self, *, seed: int) -> None:
         """Compute every context and backfill 12 weeks of health history, once."""
-        if not Customer.objects.filter(health_history__isnull=True).exists():
+        if not health_history_needed():
             self.stdout.write("  health history:      already present")
             return
         rows = health_history_backfill(seed=seed)
