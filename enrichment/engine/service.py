@@ -48,6 +48,7 @@ from enrichment.providers.registry import load_providers
 logger = structlog.get_logger(__name__)
 
 BatchResult = dict[str, "EnrichedContext | ContextEnrichmentError"]
+_PENDING: Any = object()
 CHUNK_SIZE = 500
 
 
@@ -135,7 +136,7 @@ class ContextEnrichmentService:
                 results.setdefault(str(raw), exc)
                 continue
             if customer_id not in results:
-                results[customer_id] = CustomerNotFound(f"customer_id {customer_id!r}")  # replaced below; keeps the order
+                results[customer_id] = _PENDING  # replaced below; keeps the request order
                 wanted.append(customer_id)
         results.update(self._enrich(wanted, force_refresh=force_refresh, started=started))
         return results
@@ -246,7 +247,7 @@ class ContextEnrichmentService:
             return self._serve_stale(customer_ids, lookups, exc, started)
 
     def _compute_once(self, customer_ids: list[str], lookups: dict[str, CacheLookup], started: float, *, strict: bool) -> BatchResult:
-        refs = customer_refs_get(external_ids=customer_ids)
+        refs = customer_refs_get(external_ids=[str(cid) for cid in customer_ids])  # plain str for the driver
         results: BatchResult = {cid: CustomerNotFound(f"customer_id {cid!r}") for cid in customer_ids if cid not in refs}
         whole = [refs[cid] for cid in customer_ids if cid in refs and lookups.get(cid, MISS).context is None]
         for context in self._compute_and_store(whole, lookups=lookups, started=started, strict=strict):
@@ -282,10 +283,10 @@ class ContextEnrichmentService:
             kwargs = {"previous": {refs[0].pk: lookup.context}, "only": lookup.stale}
         with _collector_paused(len(refs) > 1):
             contexts, timings = self.runner.run(refs, started=started, strict=strict, **kwargs)
-        if self.record_health:
-            health_record_many(rows=[(ref.pk, ctx) for ref, ctx in zip(refs, contexts, strict=True)])
-        if self.cache is not None:
-            self.cache.set_many(contexts, generations={cid: lookup.generation for cid, lookup in lookups.items()})
+            if self.record_health:
+                health_record_many(rows=[(ref.pk, ctx) for ref, ctx in zip(refs, contexts, strict=True)])
+            if self.cache is not None:
+                self.cache.set_many(contexts, generations={cid: lookup.generation for cid, lookup in lookups.items()})
         tier = metrics.PARTIAL if partial else metrics.COMPUTED
         for context in contexts:
             metrics.observe_context(tier, context.enrichment_latency_ms / 1000)
