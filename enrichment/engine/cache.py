@@ -23,10 +23,10 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
+from django.utils import timezone
 
 from enrichment.context.enriched import SCHEMA_VERSION, EnrichedContext
 from enrichment.context.lazy import LazyEnrichedContext
@@ -80,9 +80,9 @@ def section_versions(context: EnrichedContext) -> dict[str, str]:
     return {key: src.version for key, src in context.sources.items()}
 
 
-@dataclass(frozen=True, slots=True)
-class CacheLookup:
-    """What the cache holds for one customer.
+class CacheLookup(NamedTuple):
+    """What the cache holds for one customer (a named tuple: built on every
+    read, so it must be cheap).
 
     ``context`` is ``None`` on a miss. ``stale`` names the sections to recompute
     before serving it (empty: serve as is). ``generation`` is the customer's
@@ -99,7 +99,8 @@ class CacheLookup:
         return self.context is not None and not self.stale
 
 
-MISS = CacheLookup(None, None, frozenset(), None)
+_NOTHING: frozenset[str] = frozenset()
+MISS = CacheLookup(None, None, _NOTHING, None)
 
 
 class ContextCache:
@@ -127,33 +128,36 @@ class ContextCache:
         """This process's copy: always fresh (its TTL is the freshness bound)."""
         return self.l1.get(context_key(customer_id))
 
-    def get(self, customer_id: str, *, now: dt.datetime) -> CacheLookup:
-        """L1, else L2 with its freshness; never raises."""
-        hit = self.l1.get(context_key(customer_id))
-        if hit is not None:
-            return CacheLookup(hit, "l1", frozenset(), None)
+    def get(self, customer_id: str, *, skip_l1: bool = False) -> CacheLookup:
+        """L1 (unless the caller has just looked), else L2 with its freshness;
+        never raises."""
+        if not skip_l1:
+            hit = self.l1.get(context_key(customer_id))
+            if hit is not None:
+                return CacheLookup(hit, "l1", _NOTHING, None)
         cached, generation = self.get_l2(customer_id)
-        return self._lookup(cached, generation, now)
+        return self._lookup(cached, generation)
 
-    def get_many(self, customer_ids: Sequence[str], *, now: dt.datetime) -> dict[str, CacheLookup]:
+    def get_many(self, customer_ids: Sequence[str]) -> dict[str, CacheLookup]:
         """:meth:`get` for many customers: L1 first, then one L2 MGET for the rest."""
         found: dict[str, CacheLookup] = {}
         rest = []
         for customer_id in customer_ids:
             hit = self.l1.get(context_key(customer_id))
             if hit is not None:
-                found[customer_id] = CacheLookup(hit, "l1", frozenset(), None)
+                found[customer_id] = CacheLookup(hit, "l1", _NOTHING, None)
             else:
                 rest.append(customer_id)
         from_l2, generations = self.get_many_l2(rest)
         for customer_id in rest:
-            found[customer_id] = self._lookup(from_l2.get(customer_id), generations.get(customer_id), now)
+            found[customer_id] = self._lookup(from_l2.get(customer_id), generations.get(customer_id))
         return found
 
-    def _lookup(self, cached: EnrichedContext | None, generation: str | None, now: dt.datetime) -> CacheLookup:
+    def _lookup(self, cached: EnrichedContext | None, generation: str | None) -> CacheLookup:
         if cached is None:
-            return CacheLookup(None, None, frozenset(), generation)
-        return CacheLookup(cached, "l2", frozenset(expired_sections(cached, now) | self._outdated(cached)), generation)
+            return CacheLookup(None, None, _NOTHING, generation)
+        stale = expired_sections(cached, timezone.now()) | self._outdated(cached)
+        return CacheLookup(cached, "l2", frozenset(stale) if stale else _NOTHING, generation)
 
     def _outdated(self, cached: EnrichedContext) -> set[str]:
         if self.versions is None:

@@ -28,7 +28,6 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
-from django.utils import timezone
 from django_redis.cache import RedisCache
 from psycopg_pool import PoolTimeout
 
@@ -116,7 +115,12 @@ class ContextEnrichmentService:
                 if not counts[0] % metrics.L1_SAMPLE:
                     metrics.CONTEXT_SECONDS.labels("l1").observe(time.perf_counter() - started)
                 return with_latency(hit, round((time.perf_counter() - started) * 1000, 3))
-        result = self._enrich([customer_id], force_refresh=force_refresh, started=started)[customer_id]
+            lookup = self.cache.get(customer_id, skip_l1=True)  # what _enrich does, without its lists
+            if lookup.fresh:
+                return self._serve_hit(lookup, started)
+            result = self._compute([customer_id], {customer_id: lookup}, started)[customer_id]
+        else:
+            result = self._enrich([customer_id], force_refresh=force_refresh, started=started)[customer_id]
         if isinstance(result, ContextEnrichmentError):
             raise result
         return result
@@ -190,7 +194,7 @@ class ContextEnrichmentService:
         elif force_refresh:
             lookups = self._forced(customer_ids)
         else:
-            lookups = self.cache.get_many(customer_ids, now=timezone.now())
+            lookups = self.cache.get_many(customer_ids)
         results: BatchResult = {}
         misses: list[str] = []
         for customer_id in customer_ids:
