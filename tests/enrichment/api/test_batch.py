@@ -83,7 +83,7 @@ def test_a_batch_is_computed_together_not_one_by_one(db, api):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tests.enrichment.test_batch import make_customers
+    from tests.enrichment.engine.test_batch import make_customers
 
     small, large = make_customers(2, "bs"), make_customers(12, "bl")
     counts = []

@@ -11,7 +11,7 @@ from enrichment.engine.service import get_context_service
 from enrichment.engine.services import contexts_refresh
 from enrichment.engine.tasks import refresh_contexts
 from enrichment.history.models import CustomerHealth
-from tests.enrichment.test_batch import make_customers
+from tests.enrichment.engine.test_batch import make_customers
 
 pytestmark = pytest.mark.django_db
 

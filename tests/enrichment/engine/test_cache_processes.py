@@ -19,7 +19,7 @@ from django.db import connection
 
 from tests.support.factories import TicketFactory
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 READER = """
 import json, sys, django

@@ -33,7 +33,7 @@ from enrichment.providers.internal import (
 )
 from enrichment.providers.registry import SETTING, load_providers
 
-HERE = __name__  # "tests.enrichment.test_registry"
+HERE = __name__  # "tests.enrichment.providers.test_registry"
 
 DEFAULT_PATHS = [
     "enrichment.providers.internal.CustomerIntelligenceProvider",
