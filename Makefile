@@ -1,5 +1,6 @@
 # The two commands: `make run` (embedded default: SQLite, in-process cache,
-# eager Celery, demo data) and `make test` (real PostgreSQL and Redis).
+# eager Celery, demo data) and `make test` (real PostgreSQL and Redis, started
+# when down; Debian's Chromium, installed when missing: scripts/test-services.sh).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -30,6 +31,7 @@ run: seed
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: venv
+	bash scripts/test-services.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv

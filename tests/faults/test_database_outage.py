@@ -5,13 +5,16 @@ connection pointed at a port where nothing listens."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 
 import psycopg
 import pytest
+from celery.exceptions import Retry
 from django.db import connection
 
+from enrichment.context.exceptions import ContextUnavailable
 from enrichment.engine.service import ContextEnrichmentService
 from enrichment.providers.internal import SupportHistoryProvider
 from enrichment.providers.registry import load_providers
@@ -34,6 +37,28 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]  # released on return: nothing listens there
+
+
+@contextlib.contextmanager
+def unreachable_database():
+    """Point the connection at a port where nothing listens (with a short pool
+    wait), then restore it."""
+    real_port = connection.settings_dict["PORT"]
+    pool_options = connection.settings_dict["OPTIONS"].get("pool")
+    real_timeout = pool_options["timeout"] if pool_options else None
+    try:
+        connection.close()  # back to the pool, then the pool itself: the next connection is made anew
+        connection.close_pool()
+        connection.settings_dict["PORT"] = str(closed_port())
+        if pool_options:
+            pool_options["timeout"] = 1.0
+        yield
+    finally:
+        connection.close()
+        connection.close_pool()
+        connection.settings_dict["PORT"] = real_port
+        if pool_options:
+            pool_options["timeout"] = real_timeout
 
 
 class KillsItsConnection(SupportHistoryProvider):
@@ -78,24 +103,49 @@ def test_a_connection_lost_again_on_the_retry_degrades_only_that_section(acme):
 def test_an_unreachable_database_is_a_503_with_the_error_shape_and_recovers(acme, make_token):
     client = client_for(make_token())
     assert client.get("/api/v1/customers/customer_123/context/").status_code == 200
-    real_port = connection.settings_dict["PORT"]
-    pool_options = connection.settings_dict["OPTIONS"].get("pool")
-    real_timeout = pool_options["timeout"] if pool_options else None
-    try:
-        connection.close()  # back to the pool, then the pool itself: the next connection is made anew
-        connection.close_pool()
-        connection.settings_dict["PORT"] = str(closed_port())
-        if pool_options:
-            pool_options["timeout"] = 1.0
+    with unreachable_database():
         started = time.monotonic()
         response = client.get("/api/v1/customers/customer_123/context/?refresh=true")
         assert response.status_code == 503
         assert time.monotonic() - started < 5, "an unreachable database must fail fast, not retry the wait"
         assert response.json()["error"]["code"] == "context_unavailable"
-    finally:
-        connection.close()
-        connection.close_pool()
-        connection.settings_dict["PORT"] = real_port
-        if pool_options:
-            pool_options["timeout"] = real_timeout
     assert client.get("/api/v1/customers/customer_123/context/?refresh=true").status_code == 200
+
+
+# -- many contexts at once take the same path: reconnect, retry, then what is cached -----------------
+
+
+def test_a_batch_whose_connection_is_killed_is_retried_whole(acme):
+    ctxs = service_with(KillsItsConnection(times=1)).enrich_many(["customer_123", "nobody_here"])
+    assert ctxs["customer_123"].degraded == ()
+    assert ctxs["customer_123"].support_history.total_conversations == 12
+    assert type(ctxs["nobody_here"]).__name__ == "CustomerNotFound"
+
+
+class ExpiresAtOnce(SupportHistoryProvider):
+    ttl = 0  # every cached copy of this section is stale: a hit needs the database
+
+
+def test_with_the_database_gone_a_batch_is_served_from_the_cache_or_not_at_all(acme, settings):
+    from tests.enrichment.engine.test_batch import make_customers
+
+    (other,) = make_customers(1, "gone")
+    providers = [ExpiresAtOnce() if p.key == "support_history" else p for p in load_providers()]
+    service = ContextEnrichmentService(
+        enable_caching=True, redis_url=settings.REDIS_URL, cache_ttl=60, l1_max_entries=0, providers=providers
+    )
+    service.enrich_many(["customer_123"])  # cached in L2 only; `other` is not cached at all
+    with unreachable_database():
+        served = service.enrich_many(["customer_123"])["customer_123"]
+        assert served.cache_hit and served.support_history.total_conversations == 12
+        with pytest.raises(ContextUnavailable):
+            service.enrich_many(["customer_123", other])
+    assert service.enrich_many([other])[other].customer_intelligence.customer_id == other
+
+
+def test_a_refresh_task_retries_later_when_the_database_is_unreachable(acme):
+    from enrichment.engine.tasks import refresh_context_batch
+
+    with unreachable_database(), pytest.raises(Retry, match="database is unreachable"):
+        refresh_context_batch.apply(args=[["customer_123"]])  # eager: the retry propagates
+    assert refresh_context_batch.apply(args=[["customer_123"]]).get() == 1

@@ -119,3 +119,32 @@ def test_optional_fields(demo, api):
     stored = EngagementEvent.objects.get(event_id="evt-min")
     assert stored.contact is None and stored.feature == ""
     assert stored.occurred_at == dt.datetime(2025, 6, 1, 6, 0, tzinfo=dt.UTC)
+
+
+def test_ingested_events_invalidate_the_cached_context_after_commit(demo, api, django_capture_on_commit_callbacks):
+    """customers sends customer_data_changed (it imports nothing from enrichment);
+    enrichment's receiver drops the cached context once the events are committed."""
+    from enrichment.engine.service import get_context_service
+
+    service = get_context_service()
+    before = service.enrich_context(ACME).engagement_metrics.login_count_30d
+    assert service.cache.get_l2(ACME)[0] is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(URL, {"events": [_event(2 * i) for i in range(3)]}, format="json")  # three logins
+    assert response.json()["created"] == 3
+    assert service.cache.get_l2(ACME)[0] is None, "the shared cache entry is gone"
+    assert service.cache.get_l1(ACME) is None, "and this process's copy"
+    assert service.enrich_context(ACME).engagement_metrics.login_count_30d == before + 3
+
+
+def test_a_request_that_stores_nothing_new_invalidates_nothing(demo, api, django_capture_on_commit_callbacks):
+    from enrichment.engine.service import get_context_service
+
+    events = [_event(1)]
+    api.post(URL, {"events": events}, format="json")
+    service = get_context_service()
+    service.enrich_context(ACME)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert api.post(URL, {"events": events}, format="json").json()["created"] == 0
+    assert service.cache.get_l2(ACME)[0] is not None
+    assert not [cb for cb in callbacks if "invalidate" in getattr(cb, "__qualname__", "")]

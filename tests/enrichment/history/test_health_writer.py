@@ -47,3 +47,24 @@ def test_inline_mode_writes_in_the_request(acme, settings):
     settings.ENRICHMENT_HEALTH_WRITES = "inline"
     ContextEnrichmentService(enable_caching=False).enrich_context("customer_123")
     assert CustomerHealth.objects.get(customer=acme).health_score == 85
+
+
+def test_a_refresh_chunk_as_large_as_the_queue_is_written_at_once(acme, settings, monkeypatch):
+    """Deferred mode queues a request's rows, but a refresh chunk of at least
+    MAX_PENDING rows is written in the same call (one statement)."""
+    from enrichment.history import writer as health_writer
+    from tests.enrichment.engine.test_batch import make_customers
+
+    settings.ENRICHMENT_HEALTH_WRITES = "auto"
+    settings.ENRICHMENT_HEALTH_FLUSH_SECONDS = 60  # the background flush never runs during the test
+    health_writer._WRITER = None
+    monkeypatch.setattr(health_writer, "MAX_PENDING", 3)
+    service = ContextEnrichmentService(enable_caching=False)
+    small = make_customers(2, "small")
+    service.enrich_many(small)
+    assert not CustomerHealth.objects.filter(customer__external_id__in=small).exists(), "a small batch is queued"
+    large = make_customers(3, "large")
+    service.enrich_many(large)
+    assert CustomerHealth.objects.filter(customer__external_id__in=large).count() == 3
+    assert health_flush() == 2
+    health_writer._WRITER = None
