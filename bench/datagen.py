@@ -138,14 +138,6 @@ STEPS = [
         FROM generate_series(1, 100) AS g
         """,
     ),
-    (
-        "engagement rollup",
-        """
-        INSERT INTO customers_engagementdaily (customer_id, day, kind, feature, count)
-        SELECT customer_id, (occurred_at AT TIME ZONE 'UTC')::date, kind, feature, count(*)
-        FROM customers_engagementevent GROUP BY 1, 2, 3, 4
-        """,
-    ),
 ]
 
 

@@ -55,7 +55,7 @@ class EngagementEventAdmin(admin.ModelAdmin):
 
 @admin.register(EngagementDaily)
 class EngagementDailyAdmin(admin.ModelAdmin):
-    """Kept by ``engagement_rollup_rebuild``: read it here, do not edit it by hand."""
+    """Kept by database triggers on the events table: read it here, do not edit it by hand."""
 
     list_display = ("day", "customer", "kind", "feature", "count")
     list_filter = ("kind",)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Now
 
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 external_id_validator = RegexValidator(
@@ -103,9 +103,10 @@ class EngagementEvent(models.Model):
 
 
 class EngagementDaily(models.Model):
-    """Events per customer, day, kind and feature, kept by the engagement
-    services. Enrichment sums at most 60 days of these rows per customer, so its
-    cost does not grow with the customer's history."""
+    """Events per customer, UTC day, kind and feature, kept by database
+    triggers on the events table (migration 0004), whoever writes the events.
+    Enrichment sums at most 60 days of these rows per customer, so its cost
+    does not grow with the customer's history."""
 
     id = models.BigAutoField(primary_key=True)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="daily_engagement")
@@ -128,3 +129,28 @@ class EngagementDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.day} {self.kind}:{self.feature or '-'} x{self.count}"
+
+
+class CustomerDataChange(models.Model):
+    """A note that a customer's data changed, written by the database itself.
+
+    Triggers on every table a context is built from (customers, contacts,
+    events, tickets, subscriptions, invoices, plans; see the ``customers``,
+    ``billing`` and ``support`` migrations) add one row per customer per
+    statement, whoever wrote it: the ORM, ``update()``, ``bulk_create``, raw
+    SQL, another service. On PostgreSQL they also ``NOTIFY``
+    :data:`customers.changes.CHANNEL`. Whoever keeps derived data (the
+    enrichment's change listener) reads, acts on and deletes these rows
+    (:mod:`customers.changes`).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    external_id = models.CharField(max_length=64)
+    source = models.CharField(max_length=63, help_text="The table that changed.")
+    changed_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        indexes = [models.Index(fields=["changed_at"], name="customer_change_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} ({self.source}) @ {self.changed_at}"

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Case, DateField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models.functions import TruncDate
 
 from config.db import CompiledQuery
 from customers.models import Contact, Customer, EngagementDaily, EngagementEvent, EngagementKind
+from customers.windows import Split, Window, split
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +110,8 @@ def customer_search(*, query: str = "") -> QuerySet[Customer]:
 
 @dataclass(frozen=True, slots=True)
 class EngagementWindow:
-    """Per (kind, feature): event counts in the last 30 days and the 30 before."""
+    """Per (kind, feature): event counts in the last 30 days and the 30 before
+    (the windows of :mod:`customers.windows`), exact to the second."""
 
     current: dict[tuple[str, str], int]
     previous: dict[tuple[str, str], int]
@@ -116,14 +120,19 @@ class EngagementWindow:
     logins_by_day: dict[dt.date, int]
 
 
-def _rollup_rows(customers: Q, start: dt.date, split: dt.date, end: dt.date) -> QuerySet:
-    """Per customer, kind and feature: the sums over [split, end] and [start, split);
-    logins of the recent window are kept per day (for the sparkline). At most
-    ~40 rows per customer, however busy it is."""
-    recent = Q(day__gte=split)
+_ALL_KINDS = tuple(EngagementKind.values)
+
+
+def _rollup_rows(customers: Q, cut: Split) -> QuerySet:
+    """Per customer, kind and feature: the sums of the whole days of each
+    window from the rollup; logins of the current window kept per day (for the
+    sparkline and active days). At most ~40 rows per customer, however busy."""
+    recent = Q(day__gt=cut.split_day)
     login_day = Case(When(recent & Q(kind=EngagementKind.LOGIN), then=F("day")), default=None, output_field=DateField())
+    first, last = cut.rollup_days
     return (
-        EngagementDaily.objects.filter(customers, day__gte=start, day__lte=end)
+        EngagementDaily.objects.filter(customers, day__gte=first, day__lte=last)
+        .exclude(day=cut.split_day)
         .values("customer_id", "kind", "feature")
         .annotate(login_day=login_day)
         .values_list("customer_id", "kind", "feature", "login_day")
@@ -132,9 +141,32 @@ def _rollup_rows(customers: Q, start: dt.date, split: dt.date, end: dt.date) -> 
     )
 
 
-def _last_login_rows(customers: Q) -> QuerySet:
+def _raw_rows(customers: Q, cut: Split) -> QuerySet:
+    """The same sums over the raw events of the partial days at the windows'
+    edges (the previous window's first day, the day the current one starts,
+    today up to now). ``kind IN (every kind)`` lets PostgreSQL read the
+    ``(customer, kind, occurred_at)`` index as one short range per kind."""
+    recent = Q(occurred_at__gt=cut.current.start)
+    login_day = Case(
+        When(recent & Q(kind=EngagementKind.LOGIN), then=TruncDate("occurred_at", tzinfo=dt.UTC)), default=None, output_field=DateField()
+    )
+    return (
+        EngagementEvent.objects.filter(customers, cut.raw_q("occurred_at"), kind__in=_ALL_KINDS)
+        .values("customer_id", "kind", "feature")
+        .annotate(login_day=login_day)
+        .values_list("customer_id", "kind", "feature", "login_day")
+        .annotate(current=Count("pk", filter=recent), previous=Count("pk", filter=~recent))
+        .order_by()
+    )
+
+
+def _window_rows(customers: Q, cut: Split) -> QuerySet:
+    return _rollup_rows(customers, cut).union(_raw_rows(customers, cut), all=True)
+
+
+def _last_login_rows(customers: Q, now: dt.datetime) -> QuerySet:
     last_login = (
-        EngagementEvent.objects.filter(customer_id=OuterRef("pk"), kind=EngagementKind.LOGIN)
+        EngagementEvent.objects.filter(customer_id=OuterRef("pk"), kind=EngagementKind.LOGIN, occurred_at__lte=now)
         .order_by("-occurred_at")
         .values("occurred_at")[:1]
     )
@@ -142,29 +174,53 @@ def _last_login_rows(customers: Q) -> QuerySet:
 
 
 _SENTINEL_PK = -900_000_001
+_SENTINEL_NOW = dt.datetime(1900, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
+
+
+_SPLIT_FIELDS = ("rollup_first", "rollup_last", "split_day", "current_start", "current_end", "previous_start",
+                 "head_end", "split_start", "split_end", "today_start")  # fmt: skip
+
+
+def _split_params(cut: Split) -> dict[str, Any]:
+    """A split as the named parameters of the compiled statement."""
+    first, last = cut.rollup_days
+    values = (first, last, cut.split_day, cut.current.start, cut.current.end, cut.previous.start,
+              cut.head_end, cut.split_start, cut.split_end, cut.today_start)  # fmt: skip
+    return dict(zip(_SPLIT_FIELDS, values, strict=True))
+
+
+def _split_from(**p: Any) -> Split:
+    return Split(Window(p["current_start"], p["current_end"]), Window(p["previous_start"], p["current_start"]),
+                 (p["rollup_first"], p["rollup_last"]), p["split_day"], p["head_end"], p["split_start"], p["split_end"],
+                 p["today_start"])  # fmt: skip
+
+
+# Sentinels: every parameter a distinct value (see config.db.CompiledQuery).
+_SENTINEL_SPLIT = {
+    "rollup_first": dt.date(1900, 1, 22), "rollup_last": dt.date(1900, 2, 7), "split_day": dt.date(1900, 2, 3),
+    **{name: dt.datetime(1900, 1, 1, 1, 1, i, tzinfo=dt.UTC) for i, name in enumerate(_SPLIT_FIELDS[3:], start=10)},
+}  # fmt: skip
+
 _ROLLUP_ONE = CompiledQuery(
-    lambda pk, start, split, end: _rollup_rows(Q(customer_id=pk), start, split, end),
-    pk=_SENTINEL_PK,
-    start=dt.date(1900, 1, 2),
-    split=dt.date(1900, 1, 3),
-    end=dt.date(1900, 1, 4),
+    lambda pk, **cut: _window_rows(Q(customer_id=pk), _split_from(**cut)), pk=_SENTINEL_PK, **_SENTINEL_SPLIT
 )
-_LAST_LOGIN_ONE = CompiledQuery(lambda pk: _last_login_rows(Q(pk=pk)), pk=_SENTINEL_PK)
+_LAST_LOGIN_ONE = CompiledQuery(lambda pk, now: _last_login_rows(Q(pk=pk), now), pk=_SENTINEL_PK, now=_SENTINEL_NOW)
 
 
-def engagement_windows(*, customer_pks: Sequence[int], today: dt.date) -> dict[int, EngagementWindow]:
-    """Engagement of many customers in two bounded queries: their daily rollup
-    over 60 days summed in the database (about 40 rows per customer, whatever
-    their history) and one index probe per customer for the last login."""
-    start_current = today - dt.timedelta(days=29)
-    start_previous = today - dt.timedelta(days=59)
+def engagement_windows(*, customer_pks: Sequence[int], now: dt.datetime) -> dict[int, EngagementWindow]:
+    """Engagement of many customers over the last 30 days and the 30 before,
+    exact to the second (:mod:`customers.windows`), in two bounded queries: the
+    whole days from the daily rollup plus the partial edge days from the raw
+    events, summed in the database (one statement), and one index probe per
+    customer for the last login at or before ``now``."""
+    cut = split(now)
     if len(customer_pks) == 1:
         (pk,) = customer_pks
-        rows = _ROLLUP_ONE.rows(pk=pk, start=start_previous, split=start_current, end=today)
-        last_logins = _LAST_LOGIN_ONE.rows(pk=pk)
+        rows = _ROLLUP_ONE.rows(pk=pk, **_split_params(cut))
+        last_logins = _LAST_LOGIN_ONE.rows(pk=pk, now=now)
     else:
-        rows = _rollup_rows(Q(customer_id__in=customer_pks), start_previous, start_current, today)
-        last_logins = _last_login_rows(Q(pk__in=customer_pks))
+        rows = _window_rows(Q(customer_id__in=customer_pks), cut)
+        last_logins = _last_login_rows(Q(pk__in=customer_pks), now)
     windows = {pk: EngagementWindow({}, {}, 0, None, {}) for pk in customer_pks}
     for customer_id, kind, feature, login_day, current, previous in rows:
         window = windows[customer_id]
@@ -173,7 +229,7 @@ def engagement_windows(*, customer_pks: Sequence[int], today: dt.date) -> dict[i
             window.current[key] = window.current.get(key, 0) + current
         if previous:
             window.previous[key] = window.previous.get(key, 0) + previous
-        if login_day is not None:
+        if login_day is not None and current:
             window.logins_by_day[login_day] = window.logins_by_day.get(login_day, 0) + current
     for pk, last in last_logins:
         window = windows[pk]

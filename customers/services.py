@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db import transaction
+from django.db.models import Count
 from django.db.models.functions import TruncDate
 
 from customers.models import Contact, Customer, EngagementDaily, EngagementEvent
@@ -17,7 +17,8 @@ from customers.signals import customer_data_changed
 
 @transaction.atomic
 def engagement_rollup_rebuild(*, customer_ids: Iterable[int], days: Iterable[dt.date] | None = None) -> int:
-    """Recompute the daily engagement rollup from the raw events.
+    """Recompute the daily engagement rollup from the raw events: a repair
+    (``rollup_verify --fix``); the database's triggers keep it otherwise.
 
     For the given customers, and only the given days when ``days`` is passed
     (else their whole history), the rollup rows are deleted and rebuilt with one
@@ -60,24 +61,6 @@ def engagement_rollup_rebuild(*, customer_ids: Iterable[int], days: Iterable[dt.
     return len(rows)
 
 
-def engagement_rollup_record(*, event: EngagementEvent, created: bool) -> None:
-    """Count one saved event in the rollup: +1 for a new event, a rebuild of the
-    day for an edited one."""
-    day = event.occurred_at.astimezone(dt.UTC).date()
-    if not created:
-        engagement_rollup_rebuild(customer_ids=[event.customer_id], days=[day])
-        return
-    key = {"customer_id": event.customer_id, "day": day, "kind": event.kind, "feature": event.feature or ""}
-    with transaction.atomic():
-        updated = EngagementDaily.objects.filter(**key).update(count=F("count") + 1)
-        if not updated:
-            try:
-                with transaction.atomic():
-                    EngagementDaily.objects.create(**key, count=1)
-            except IntegrityError:  # created concurrently
-                EngagementDaily.objects.filter(**key).update(count=F("count") + 1)
-
-
 @dataclass(frozen=True, slots=True)
 class EventInput:
     event_id: str
@@ -107,9 +90,9 @@ def engagement_events_ingest(*, events: Sequence[EventInput]) -> IngestResult:
     """Store a batch of product events, idempotently by ``event_id``.
 
     All or nothing: an unknown customer id rejects the batch before anything
-    is written. Events already stored (same ``event_id``) are skipped. The daily
-    rollup of the touched customer-days is rebuilt in the same transaction, and
-    after it commits the new events are added to the live view of the last
+    is written. Events already stored (same ``event_id``) are skipped. The
+    database counts them in the daily rollup (triggers, see
+    ``customers/migrations/0004``), and after the transaction commits the new events are added to the live view of the last
     minutes (:mod:`customers.recent_activity`) and the customers' contexts are
     invalidated.
     """
@@ -150,10 +133,6 @@ def engagement_events_ingest(*, events: Sequence[EventInput]) -> IngestResult:
             for e in fresh
         ]
         transaction.on_commit(lambda: recent_events_record(events=live))
-    touched_customers = {pks[e.customer_id] for e in fresh}
-    touched_days = {e.occurred_at.astimezone(dt.UTC).date() for e in fresh}
-    if fresh:
-        engagement_rollup_rebuild(customer_ids=touched_customers, days=touched_days)
     if fresh:
         customer_data_changed.send(sender=EngagementEvent, customer_ids=sorted({e.customer_id for e in fresh}))
     return IngestResult(

@@ -13,6 +13,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from config.db import CompiledQuery
+from customers import windows
 from support.models import OPEN_TICKET_STATUSES, Incident, IncidentStatus, Ticket, TicketPriority, TicketStatus
 
 _STATS_FIELDS = (
@@ -31,7 +32,7 @@ _STATS_FIELDS = (
 _RECENT_FIELDS = ("customer_id", "id", "subject", "status", "priority", "category", "created_at", "csat")
 
 
-def _stats(customers: Q, since: dt.datetime) -> QuerySet:
+def _stats(customers: Q, window: windows.Window) -> QuerySet:
     is_open = Q(status__in=OPEN_TICKET_STATUSES)
     return (
         Ticket.objects.filter(customers)
@@ -40,7 +41,7 @@ def _stats(customers: Q, since: dt.datetime) -> QuerySet:
             total=Count("pk"),
             open=Count("pk", filter=is_open),
             urgent_open=Count("pk", filter=is_open & Q(priority=TicketPriority.URGENT)),
-            recent=Count("pk", filter=Q(created_at__gte=since)),
+            recent=Count("pk", filter=window.q("created_at")),
             csat_sum=Sum("csat"),
             csat_n=Count("csat"),
             first_response=Avg(F("first_response_at") - F("created_at")),
@@ -64,19 +65,22 @@ def _recent(customers: Q, limit: int) -> QuerySet:
 
 _SENTINEL_PK = -900_000_001
 _STATS_ONE = CompiledQuery(
-    lambda pk, since: _stats(Q(customer_id=pk), since), pk=_SENTINEL_PK, since=dt.datetime(1900, 1, 2, tzinfo=dt.UTC)
+    lambda pk, start, end: _stats(Q(customer_id=pk), windows.Window(start, end)),
+    pk=_SENTINEL_PK,
+    start=dt.datetime(1900, 1, 2, tzinfo=dt.UTC),
+    end=dt.datetime(1900, 1, 3, tzinfo=dt.UTC),
 )
 _RECENT_ONE = CompiledQuery(lambda pk: _recent(Q(customer_id=pk), 5), pk=_SENTINEL_PK)
 
 
-def ticket_stats_by_category(*, customer_pks: Sequence[int], since: dt.datetime) -> dict[int, list[dict[str, Any]]]:
+def ticket_stats_by_category(*, customer_pks: Sequence[int], window: windows.Window) -> dict[int, list[dict[str, Any]]]:
     """One grouped query for many customers: per customer and category, totals,
     open and urgent-open counts, CSAT sum and count, first-response time and
-    tickets since ``since``."""
+    tickets created in ``window`` (``recent``, see :mod:`customers.windows`)."""
     if len(customer_pks) == 1:
-        rows = _STATS_ONE.rows(pk=customer_pks[0], since=since)
+        rows = _STATS_ONE.rows(pk=customer_pks[0], start=window.start, end=window.end)
     else:
-        rows = _stats(Q(customer_id__in=customer_pks), since)
+        rows = _stats(Q(customer_id__in=customer_pks), window)
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         grouped[row[0]].append(dict(zip(_STATS_FIELDS, row, strict=True)))

@@ -139,9 +139,15 @@ else:
 CONTEXT_CACHE_ENABLED = env_bool("CONTEXT_CACHE_ENABLED", True)
 CONTEXT_CACHE_TTL = env_int("CONTEXT_CACHE_TTL", 300)  # seconds, L2 (Redis)
 CONTEXT_CACHE_ALIAS = "context"  # the django cache used as L2
-# L1 lives in each process. Its TTL is the bound on how long another process may
-# serve a context after it was invalidated (see README, "Cache").
-CONTEXT_L1_TTL = env_float("CONTEXT_L1_TTL", 5.0)
+# L1 lives in each process. Its TTL bounds how long another process may serve a
+# context after it was invalidated (see README, "Freshness").
+CONTEXT_L1_TTL = env_float("CONTEXT_L1_TTL", 1.0)
+# Invalidation from any writer (enrichment/engine/changes.py): the change listener
+# wakes on NOTIFY (PostgreSQL) and polls the database's change log this often anyway.
+CONTEXT_CHANGES_POLL_SECONDS = env_float("CONTEXT_CHANGES_POLL_SECONDS", 1.0)
+# Run the change listener in a thread of the web process (the embedded default, whose
+# cache is in-process); production runs `manage.py context_changes_listen` instead.
+CONTEXT_CHANGES_IN_PROCESS = env_bool("CONTEXT_CHANGES_IN_PROCESS", False)
 CONTEXT_L1_MAX_ENTRIES = env_int("CONTEXT_L1_MAX_ENTRIES", 10_000)
 # How the latest health of a computed context is written (enrichment/health_writer.py):
 # "auto" queues it off the request path on PostgreSQL, "inline" writes it in the request.
@@ -307,6 +313,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "enrichment.fetch_product_status",
         "schedule": PRODUCT_STATUS_REFRESH_SECONDS,
         "options": {"expires": PRODUCT_STATUS_REFRESH_SECONDS},
+    },
+    # A backstop for the change listener (manage.py context_changes_listen).
+    "apply-context-changes": {
+        "task": "enrichment.apply_context_changes",
+        "schedule": 60,
+        "options": {"expires": 60},
     },
     "prune-context-snapshots": {
         "task": "enrichment.prune_context_snapshots",

@@ -10,3 +10,5 @@ from config.settings.base import *
 
 DEBUG = env_bool("DEBUG", True)
 ALLOWED_HOSTS = ["*"]
+# The cache is in-process here: the web process applies database changes itself.
+CONTEXT_CHANGES_IN_PROCESS = env_bool("CONTEXT_CHANGES_IN_PROCESS", True)

@@ -217,6 +217,19 @@ class ContextCache:
     def set_l1(self, context: EnrichedContext) -> None:
         self.l1.set(context_key(context.customer_id), context)
 
+    def delete_many(self, customer_ids: Sequence[str]) -> None:
+        """:meth:`delete` for many customers in one L2 round trip; raises
+        :class:`~enrichment.engine.tiers.L2Unavailable` when L2 cannot be
+        written (so a consumer of database changes retries rather than
+        losing an invalidation)."""
+        for customer_id in customer_ids:
+            self.l1.delete(context_key(customer_id))
+        if self.l2 is None or not customer_ids:
+            return
+        ttl = max(2 * self.l2.ttl, 3600)
+        generations = {generation_key(cid): uuid.uuid4().hex for cid in customer_ids}
+        self.l2.replace_many(generations, [context_key(cid) for cid in customer_ids], ttl=ttl)
+
     def delete(self, customer_id: str) -> None:
         """Invalidate: a new generation first (so an in-flight computation
         cannot store its now old result), then drop the entry."""

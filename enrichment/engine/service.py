@@ -154,6 +154,13 @@ class ContextEnrichmentService:
             self.cache.delete(customer_id)
         logger.info("context_invalidated", customer_id=customer_id)
 
+    def invalidate_many(self, customer_ids: Sequence[str]) -> None:
+        """Invalidate many customers at once; raises
+        :class:`~enrichment.engine.tiers.L2Unavailable` when the shared cache
+        cannot be written."""
+        if self.cache is not None:
+            self.cache.delete_many(customer_ids)
+
     async def aenrich_context(self, customer_id: str, force_refresh: bool = False) -> EnrichedContext:
         return await sync_to_async(self.enrich_context, thread_sensitive=True)(customer_id, force_refresh)
 

@@ -16,6 +16,8 @@ refresh_renewing_contexts     hourly at :05       live subscriptions renewing or
 refresh_stale_external_data   hourly at :20       eligible customers whose vendor data is older
                                                   than EXTERNAL_DATA_TTL_HOURS (or missing)
 snapshot_health_daily         daily 23:50 UTC     every customer's latest health into the history
+apply_context_changes         every minute        invalidate customers whose data changed (a
+                                                  backstop for ``context_changes_listen``)
 ============================  ==================  ==============================================
 """
 
@@ -31,6 +33,7 @@ from django.utils import timezone
 from billing.selectors import customer_external_ids_renewing
 from customers.selectors import customer_external_ids_active
 from enrichment.context.exceptions import ContextUnavailable
+from enrichment.engine.changes import context_changes_apply
 from enrichment.engine.services import contexts_refresh
 from enrichment.history.services import health_daily_snapshot
 from enrichment.vendors.selectors import stale_external_customers
@@ -93,3 +96,13 @@ def snapshot_health_daily(day: str | None = None) -> int:
 def refresh_contexts(customer_ids: list[str]) -> int:
     """Force-refresh the contexts of these external ids; returns how many succeeded."""
     return contexts_refresh(customer_ids=list(customer_ids))
+
+
+# -- invalidation from any writer ----------------------------------------------------------------
+@shared_task(name="enrichment.apply_context_changes", ignore_result=True)
+def apply_context_changes() -> int:
+    """Backstop for the change listener: act on any change it has not."""
+    applied = context_changes_apply()
+    if applied:
+        logger.info("context_changes_applied", customers=applied, by="beat")
+    return applied

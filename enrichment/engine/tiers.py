@@ -23,6 +23,10 @@ logger = structlog.get_logger(__name__)
 L2_RETRY_AFTER = 2.0
 
 
+class L2Unavailable(Exception):
+    """The shared cache could not be written."""
+
+
 class L2Cache:
     """A django cache used as L2, with outage handling."""
 
@@ -87,6 +91,20 @@ class L2Cache:
         except Exception as exc:  # noqa: BLE001
             self._failed("set_many", exc)
             return
+        self._succeeded()
+
+    def replace_many(self, values: dict[str, Any], delete: Sequence[str], *, ttl: int) -> None:
+        """Write ``values`` and delete ``delete``, even while marked down;
+        raises :class:`L2Unavailable` when the cache cannot be reached (the
+        caller keeps the work and retries)."""
+        try:
+            if values:
+                self.backend.set_many(values, timeout=ttl)
+            if delete:
+                self.backend.delete_many(list(delete))
+        except Exception as exc:
+            self._failed("replace_many", exc)
+            raise L2Unavailable(str(exc)) from exc
         self._succeeded()
 
     def delete(self, key: str) -> bool:

@@ -14,6 +14,7 @@ from django.conf import settings
 from billing.selectors import subscriptions_current
 from customers.models import EngagementKind
 from customers.selectors import EngagementWindow, engagement_windows
+from customers.windows import trailing
 from enrichment.context.sections import (
     AccountHealth,
     CustomerIntelligence,
@@ -64,7 +65,7 @@ class EngagementMetricsProvider(BatchProvider):
         if not requests:
             return {}
         today = requests[0].today
-        windows = engagement_windows(customer_pks=[r.customer.pk for r in requests], today=today)
+        windows = engagement_windows(customer_pks=[r.customer.pk for r in requests], now=requests[0].now)
         catalogue = list(settings.ENRICHMENT_PRODUCT_FEATURES)
         days = [today - dt.timedelta(days=offset) for offset in range(29, -1, -1)]
         return {pk: self._section(window, days, catalogue) for pk, window in windows.items()}
@@ -109,7 +110,7 @@ class SupportHistoryProvider(BatchProvider):
         if not requests:
             return {}
         pks = [r.customer.pk for r in requests]
-        stats = ticket_stats_by_category(customer_pks=pks, since=requests[0].now - dt.timedelta(days=30))
+        stats = ticket_stats_by_category(customer_pks=pks, window=trailing(requests[0].now))
         recent = tickets_recent(customer_pks=pks) if stats else {}
         return {pk: self._section(stats.get(pk, []), recent.get(pk, [])) for pk in pks}
 

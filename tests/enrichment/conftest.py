@@ -7,7 +7,6 @@ import pytest
 from django.utils import timezone
 
 from customers.models import EngagementEvent, EngagementKind
-from customers.services import engagement_rollup_rebuild
 from enrichment.engine.service import ContextEnrichmentService
 from tests.billing.factories import InvoiceFactory, PlanFactory, SubscriptionFactory
 from tests.customers.factories import ContactFactory, CustomerFactory
@@ -34,7 +33,6 @@ def add_events(customer, *, logins_30d=0, logins_prev=0, features_30d=None, old_
     if last_login is not None:
         rows.append(EngagementEvent(customer=customer, kind=EngagementKind.LOGIN, occurred_at=last_login))
     EngagementEvent.objects.bulk_create(rows, batch_size=5000)
-    engagement_rollup_rebuild(customer_ids=[customer.pk])
 
 
 @pytest.fixture

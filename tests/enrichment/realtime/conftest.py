@@ -114,13 +114,11 @@ def make_customer(*, external_id: str, plan: str = "premium", region: str = "us"
     add_events(customer, logins_30d=20, logins_prev=20, features_30d=dict.fromkeys(features or (), 3))
     if api_calls:
         from customers.models import EngagementEvent, EngagementKind
-        from customers.services import engagement_rollup_rebuild
 
         now = timezone.now()
         calls = [EngagementEvent(customer=customer, kind=EngagementKind.API_CALL, occurred_at=now - dt.timedelta(hours=1 + i))
                  for i in range(api_calls)]  # fmt: skip
         EngagementEvent.objects.bulk_create(calls)
-        engagement_rollup_rebuild(customer_ids=[customer.pk])
     return customer
 
 
