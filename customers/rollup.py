@@ -177,6 +177,8 @@ def engagement_rollup_drift(*, since: dt.date | None, customer_pks: Sequence[int
     """Compare the rollup with the raw events of these customers (None: all of
     them) from ``since`` (a UTC date; None: all history). One statement, read
     in a single snapshot on PostgreSQL; the rows it returns are the drift only."""
+    if customer_pks is not None and not customer_pks:
+        return RollupDrift(since)
     sql, params = _drift_statement(since, customer_pks)
     counts = {"missing": 0, "extra": 0, "wrong": 0}
     customer_days: set[tuple[int, dt.date]] = set()

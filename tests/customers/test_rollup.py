@@ -41,6 +41,7 @@ def test_an_exact_rollup_has_no_drift():
     drift = engagement_rollup_drift(since=None)
     assert (drift.keys, drift.customers, drift.customers_checked) == (0, 0, 3)
     assert drift.examples == () and drift.customer_days == frozenset()
+    assert engagement_rollup_drift(since=None, customer_pks=[]) == RollupDrift(since=None)
 
 
 def test_wrong_missing_and_extra_rows_are_found():
