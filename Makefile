@@ -50,6 +50,7 @@ smoke: venv
 	  $(PY) manage.py migrate --noinput -v0 && \
 	  $(PY) manage.py seed_demo --customers 20 && \
 	  $(PY) manage.py check && \
+	  $(PY) manage.py rollup_verify --days 0 && \
 	  $(PY) manage.py enrich customer_123 --format prompt && \
 	  $(PY) manage.py enrich customer_123 --format summary' ; rc=$$?; rm -rf $$tmp; exit $$rc
 

@@ -19,4 +19,4 @@ app = Celery("enrichment")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Sub-packages of `enrichment` that hold tasks but are not Django apps of their own.
-app.autodiscover_tasks(["enrichment.engine", "enrichment.realtime"])
+app.autodiscover_tasks(["enrichment.engine", "enrichment.ops", "enrichment.realtime"])

@@ -250,6 +250,11 @@ NEWSAPI_PAGE_SIZE = env_int("NEWSAPI_PAGE_SIZE", 10)
 CONTEXT_REFRESH_ACTIVE_DAYS = env_int("CONTEXT_REFRESH_ACTIVE_DAYS", 1)
 CONTEXT_REFRESH_RENEWAL_DAYS = env_int("CONTEXT_REFRESH_RENEWAL_DAYS", 30)
 EXTERNAL_REFRESH_BATCH = env_int("EXTERNAL_REFRESH_BATCH", 500)
+# Nightly check of the engagement rollup against the raw events (the last N UTC
+# days; 0: all history): drift is logged and exported on /metrics, and
+# rebuilt only when ROLLUP_VERIFY_FIX is on (else run `manage.py rollup_verify --fix`).
+ROLLUP_VERIFY_DAYS = env_int("ROLLUP_VERIFY_DAYS", 60)
+ROLLUP_VERIFY_FIX = env_bool("ROLLUP_VERIFY_FIX", False)
 
 # --- Celery ------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL) or "memory://"
@@ -323,6 +328,10 @@ CELERY_BEAT_SCHEDULE = {
     "prune-context-snapshots": {
         "task": "enrichment.prune_context_snapshots",
         "schedule": crontab(hour=3, minute=40),
+    },
+    "verify-engagement-rollup": {
+        "task": "enrichment.verify_engagement_rollup",
+        "schedule": crontab(hour=4, minute=15),
     },
 }
 

@@ -17,11 +17,20 @@ enrichment_vendor_task_outcomes_total       counter    external-data task outcom
                                                        in the shared cache: every worker's tasks
 enrichment_vendor_circuit_state{vendor}     gauge      0 closed, 1 half-open, 2 open (the shared circuit)
 enrichment_vendor_circuit_failures{vendor}  gauge      consecutive failures counted by the circuit
+enrichment_rollup_drift_keys                gauge      (customer, day, kind, feature) keys where the last
+                                                       nightly verify found the engagement rollup differing
+                                                       from the raw events (0: none)
+enrichment_rollup_drift_customers           gauge      customers with drift at that verify
+enrichment_rollup_drift_unrepaired_keys     gauge      drifted keys left after it (all of them unless
+                                                       ROLLUP_VERIFY_FIX repaired them)
+enrichment_rollup_verified_timestamp_seconds gauge     when it ran (Unix time; alert when it gets old)
 ==========================================  =========  =====================================================
 
 Request metrics are per process (each gunicorn worker counts its own: scrape
 each, or run one worker per container); vendor and circuit metrics are read
-from the shared cache at scrape time, so any process reports them for all.
+from the shared cache at scrape time, so any process reports them for all;
+so is the last rollup verification, which runs in a Celery worker
+(:func:`record_rollup_drift`). The rollup series are absent until it first ran.
 The L1 hit path only increments a plain integer; the counters are exported by
 a collector when scraped.
 """
@@ -113,6 +122,27 @@ def record_vendor_outcome(vendor: str, outcome: object) -> None:
         logger.warning("metrics_vendor_count_failed", error=type(exc).__name__)
 
 
+_ROLLUP_DRIFT_KEY = "metrics:rollup_drift"
+
+
+def record_rollup_drift(*, keys: int, customers: int, unrepaired: int, checked_at: float) -> None:
+    """Store the result of the last rollup verification (``checked_at``: Unix
+    time) in the shared cache, for every process's ``/metrics``. Never raises."""
+    value = {"keys": keys, "customers": customers, "unrepaired": unrepaired, "checked_at": checked_at}
+    try:
+        caches["default"].set(_ROLLUP_DRIFT_KEY, value, timeout=None)
+    except Exception as exc:  # noqa: BLE001 - metrics never break a task
+        logger.warning("metrics_rollup_drift_store_failed", error=type(exc).__name__)
+
+
+def last_rollup_drift() -> dict | None:
+    """What :func:`record_rollup_drift` stored last, or None (never ran, or the cache is down)."""
+    try:
+        return caches["default"].get(_ROLLUP_DRIFT_KEY)
+    except Exception:  # noqa: BLE001
+        return None
+
+
 class _Collector:
     """Exports the plain counters, the hit ratio, the vendor outcomes and the
     circuits when scraped."""
@@ -130,6 +160,7 @@ class _Collector:
             value=(counts[L1] + counts[L2]) / total if total else 0.0,
         )
         yield from self._vendor_metrics()
+        yield from self._rollup_metrics()
 
     def _vendor_metrics(self):
         vendors = _vendors()
@@ -154,6 +185,19 @@ class _Collector:
             logger.warning("metrics_circuit_read_failed", error=type(exc).__name__)
         yield state
         yield failures
+
+    def _rollup_metrics(self):
+        last = last_rollup_drift()
+        if not last:
+            return
+        gauges = (
+            ("enrichment_rollup_drift_keys", "Rollup keys differing from the raw events at the last verify.", "keys"),
+            ("enrichment_rollup_drift_customers", "Customers with rollup drift at the last verify.", "customers"),
+            ("enrichment_rollup_drift_unrepaired_keys", "Drifted rollup keys left after the last verify.", "unrepaired"),
+            ("enrichment_rollup_verified_timestamp_seconds", "When the rollup was last verified (Unix time).", "checked_at"),
+        )
+        for name, documentation, field in gauges:
+            yield GaugeMetricFamily(name, documentation, value=float(last.get(field) or 0))
 
 
 REGISTRY.register(_Collector())

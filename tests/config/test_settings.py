@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import database_from_url, env_bool, env_int
@@ -70,3 +71,18 @@ def test_typed_readers_name_the_variable(monkeypatch):
     monkeypatch.setenv("SOME_NUMBER", "ten")
     with pytest.raises(ImproperlyConfigured, match="SOME_NUMBER"):
         env_int("SOME_NUMBER", 1)
+
+
+def test_the_rollup_verify_settings_are_read_from_the_environment():
+    assert (django_settings.ROLLUP_VERIFY_FIX, django_settings.ROLLUP_VERIFY_DAYS) == (False, 60)
+    clean = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    code = "import django; django.setup(); from django.conf import settings as s; print(s.ROLLUP_VERIFY_FIX, s.ROLLUP_VERIFY_DAYS)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings.test", "ROLLUP_VERIFY_FIX": "true", "ROLLUP_VERIFY_DAYS": "0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.split() == ["True", "0"], result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import factory
 import factory.random
@@ -11,7 +12,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from factory.django import DjangoModelFactory
 
-from customers.models import Contact, Customer, EngagementEvent, EngagementKind
+from customers.models import Contact, Customer, EngagementDaily, EngagementEvent, EngagementKind
+from customers.services import engagement_rollup_rebuild
 
 INDUSTRIES = (
     "Technology",
@@ -89,3 +91,26 @@ class EngagementEventFactory(DjangoModelFactory):
         lambda: timezone.now() - dt.timedelta(seconds=factory.random.randgen.randint(3600, 29 * 86400))
     )
     event_id = None
+
+
+class EngagementDailyFactory(DjangoModelFactory):
+    """A rollup row written directly (tests seed drift with it: a row without events)."""
+
+    class Meta:
+        model = EngagementDaily
+
+    customer = factory.SubFactory(CustomerFactory)
+    day = factory.LazyFunction(lambda: timezone.now().date())
+    kind = EngagementKind.LOGIN
+    feature = ""
+    count = 1
+
+
+def events_with_rollup(customer: Customer, events: Iterable[tuple[dt.datetime, str, str]]) -> list[EngagementEvent]:
+    """Bulk-insert (occurred_at, kind, feature) events and rebuild the customer's
+    rollup from them, so it is exact whoever else maintains it."""
+    rows = EngagementEvent.objects.bulk_create(
+        [EngagementEvent(customer=customer, kind=kind, feature=feature, occurred_at=at) for at, kind, feature in events]
+    )
+    engagement_rollup_rebuild(customer_ids=[customer.pk])
+    return rows
