@@ -22,6 +22,7 @@ _FIELDS = (
     "started_at",
     "renewal_date",
     "trial_ends_at",
+    "canceled_at",
     "failed_invoices_90d",
     "overdue_invoices",
     "last_invoice_status",
@@ -70,8 +71,10 @@ _ONE = CompiledQuery(
 
 
 def subscriptions_current(*, customer_pks: Sequence[int], today: dt.date) -> dict[int, dict[str, Any]]:
-    """Each customer's live subscription (else its latest one) with plan and
-    invoice aggregates, for many customers in one query."""
+    """Each customer's live subscription (trialing, active, past due), else
+    its latest ended one (the most recently started, e.g. the canceled
+    subscription of a churned account, with its ``canceled_at``), with plan
+    and invoice aggregates, for many customers in one query."""
     since = today - dt.timedelta(days=90)
     if len(customer_pks) == 1:
         rows = _ONE.rows(pk=customer_pks[0], since=since, today=today)

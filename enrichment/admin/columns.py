@@ -48,9 +48,9 @@ class HealthColumnsMixin:
         if health is None:
             return "–"
         return format_html(
-            '<span class="cc-churn cc-churn-{}" title="{}%">{}</span>',
+            '<span class="cc-churn cc-churn-{}" title="{}">{}</span>',
             health.churn_risk_level,
-            round(health.churn_risk * 100),
+            "canceled: no churn risk" if health.churn_risk is None else f"{round(health.churn_risk * 100)}%",
             health.churn_risk_level,
         )
 

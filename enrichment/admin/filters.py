@@ -41,10 +41,10 @@ class ChurnRiskFilter(admin.SimpleListFilter):
     parameter_name = "churn"
 
     def lookups(self, request, model_admin):
-        return [("high", "High"), ("medium", "Medium"), ("low", "Low")]
+        return [("high", "High"), ("medium", "Medium"), ("low", "Low"), ("churned", "Churned (canceled)")]
 
     def queryset(self, request, queryset):
-        if self.value() in ("high", "medium", "low"):
+        if self.value() in ("high", "medium", "low", "churned"):
             return queryset.filter(health__churn_risk_level=self.value())
         return queryset
 

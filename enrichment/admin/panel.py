@@ -15,6 +15,7 @@ from django.utils import timezone
 from enrichment.admin.charts import TrendChart, sparkline
 from enrichment.admin.formatting import freshness, label_class
 from enrichment.context.enriched import EnrichedContext
+from enrichment.context.lifecycle import churn_phrase, mrr_phrase, renewal_phrase, trial_phrase
 from enrichment.context.registry import section_spec
 
 TIER_NAMES = {"l1": "L1 (in-process)", "l2": "L2 (shared cache)", "computed": "computed"}
@@ -61,11 +62,31 @@ def panel_context(
         "computed_ago": freshness(context.enriched_at),
         "prompt": context.to_prompt_context(),
         "seat_pct": round(context.subscription_details.seat_utilization * 100),
+        "lifecycle": _lifecycle(context),
         "can_refresh": can_refresh,
         "tickets": [{"ticket": t, "url": _ticket_url(t.id)} for t in context.support_history.recent_tickets],
         "timeline": timeline,
         "extensions": _extensions(context, degraded),
     }
+
+
+def _lifecycle(context: EnrichedContext) -> dict[str, Any]:
+    """The lifecycle phrases of the prompt block (enrichment.context.lifecycle)."""
+    intel, sub, health = context.customer_intelligence, context.subscription_details, context.account_health
+    return {
+        "state": intel.lifecycle,
+        "mrr": mrr_phrase(intel.mrr, intel.last_mrr),
+        "churn": churn_phrase(health.churn_risk, health.churn_risk_level),
+        "renewal": renewal_phrase(sub),
+        "trial": trial_phrase(sub),
+        "renewal_class": _renewal_class(sub.days_to_renewal),
+    }
+
+
+def _renewal_class(days: int | None) -> str:
+    if days is None:
+        return ""
+    return "cc-renew-now" if days <= 7 else "cc-renew-soon" if days <= 30 else ""
 
 
 def _extensions(context: EnrichedContext, degraded: dict[str, str]) -> list[dict[str, Any]]:

@@ -114,7 +114,10 @@ class CustomerContextSummaryView(ApiView):
     @extend_schema(
         operation_id="context_summary",
         summary="The seed's summary of a customer's context",
-        description="Exactly the seed's keys. A `customer_facing` token gets no `churn_risk` / `churn_risk_level`.",
+        description=(
+            "The seed's keys, then `lifecycle`. A `customer_facing` token gets no `churn_risk` / `churn_risk_level`; "
+            "a canceled account's `churn_risk` is null (`churn_risk_level` \"churned\")."
+        ),
         tags=CONTEXT_TAG,
         parameters=[CUSTOMER_ID_PARAM, s.RefreshQuerySerializer],
         responses={200: s.SummarySerializer, **errors_schema(400, 401, 404, 429, 503)},

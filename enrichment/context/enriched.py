@@ -39,7 +39,8 @@ from enrichment.context.sections import (
 # Bump when a field is renamed or its meaning changes: it is part of the cache
 # key, so old entries are simply not read after a deploy.
 # 2: current_activity, agent_performance, next_actions; product status details.
-SCHEMA_VERSION = 3
+# 4: lifecycle, last_mrr, canceled_at; churn_risk null ("churned") when canceled.
+SCHEMA_VERSION = 4
 
 
 # The built-in sections (fields of EnrichedContext). Every section, including the
@@ -147,7 +148,8 @@ class EnrichedContext:
         return build()
 
     def get_summary(self) -> dict[str, Any]:
-        """Exactly the seed's summary keys."""
+        """The seed's summary keys, in the seed's order, then ``lifecycle``.
+        A canceled account's ``churn_risk`` is ``None`` ("churned")."""
         intel = self.customer_intelligence
         health = self.account_health
         return {
@@ -162,6 +164,7 @@ class EnrichedContext:
             "has_critical_issues": bool(health.red_flags),
             "has_opportunities": bool(health.green_flags),
             "cache_hit": self.cache_hit,
+            "lifecycle": intel.lifecycle,
         }
 
     def replace(self, **changes: Any) -> EnrichedContext:

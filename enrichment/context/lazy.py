@@ -138,6 +138,7 @@ class LazyEnrichedContext(EnrichedContext):
             "has_critical_issues": bool(health["red_flags"]),
             "has_opportunities": bool(health["green_flags"]),
             "cache_hit": self.cache_hit,
+            "lifecycle": intel["lifecycle"],
         }
 
     def replace(self, **changes: Any) -> EnrichedContext:

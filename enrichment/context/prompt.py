@@ -23,6 +23,10 @@ of :mod:`enrichment.rules.actions` fires; dropped right after the opportunities)
 right after the most-used features). A healthy account with no action and no
 ``changes`` renders exactly the seed's layout.
 
+**Lifecycle.** An account that is not simply active says so in the header,
+which is never dropped (``Lifecycle: canceled``); past dates never read as
+future ones. The exact phrases: :mod:`enrichment.context.lifecycle`.
+
 **Extension sections.** A provider with a section of its own (see
 :mod:`enrichment.context.registry`) gets a part of its own: ``<title>:`` and
 up to :data:`MAX_EXTENSION_LINES` lines ``- <line>`` from its
@@ -41,11 +45,11 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
+from enrichment.context.lifecycle import churn_phrase, mrr_phrase, renewal_phrase, status_phrase, trial_phrase
 from enrichment.context.registry import extension_sections
 
 if TYPE_CHECKING:
@@ -147,10 +151,6 @@ def _title(value: str) -> str:
     return safe_text(value.replace("_", " "), limit=40).title()
 
 
-def _money(value: Decimal) -> str:
-    return f"${value:,.2f}"
-
-
 def _days(n: int) -> str:
     return f"{n} day{'' if n == 1 else 's'}"
 
@@ -173,11 +173,13 @@ def _header_parts(ctx: EnrichedContext, hide: frozenset[str], plan: str) -> list
     header = [f"Company: {safe_text(intel.company_name, limit=120)}"]
     profile = [f"Industry: {safe_text(intel.industry or 'unknown', limit=60)}"]
     head2 = [f"Plan: {plan}"]
+    if intel.lifecycle not in ("active", "unknown"):
+        head2.append(f"Lifecycle: {safe_text(intel.lifecycle, limit=40)}")
     if "mrr" not in hide and "revenue" not in hide:
-        head2.append(f"MRR: {_money(intel.mrr)}")
+        head2.append(f"MRR: {mrr_phrase(intel.mrr, intel.last_mrr)}")
     head2.append(f"Health Score: {health.health_score}/100 ({health.health_label})")
     if "churn_risk" not in hide:
-        head2.append(f"Churn Risk: {health.churn_risk_level.title()} ({round(health.churn_risk * 100)}%)")
+        head2.append(f"Churn Risk: {churn_phrase(health.churn_risk, health.churn_risk_level)}")
     since = []
     if intel.customer_since:
         since.append(f"Customer Since: {intel.customer_since.isoformat()} ({_days(intel.days_as_customer)})")
@@ -214,16 +216,12 @@ def _support_lines(sup: SupportHistory) -> list[str]:
 
 def _subscription_lines(sub: SubscriptionDetails, plan: str) -> list[str]:
     subscription = ["", "Subscription:", f"- Plan: {plan}", f"- Seats: {sub.seats_used}/{sub.seats_purchased}"]
-    if sub.is_trial and sub.trial_ends_at:
-        subscription.append(f"- Trial ends: {sub.trial_ends_at.isoformat()} ({_days(max(0, sub.days_to_trial_end or 0))})")
-    if sub.days_to_renewal is None:
-        subscription.append("- Renewal: not scheduled")
-    elif sub.days_to_renewal < 0:
-        subscription.append(f"- Renewal: overdue by {_days(-sub.days_to_renewal)}")
-    else:
-        subscription.append(f"- Renewal: {_days(sub.days_to_renewal)}")
-    if sub.status not in ("active", "trialing", "none"):
-        subscription.append(f"- Status: {_title(sub.status).upper()}")
+    trial = trial_phrase(sub)
+    if trial is not None:
+        subscription.append(f"- {trial[0]}: {trial[1]}")
+    subscription.append(f"- Renewal: {renewal_phrase(sub)}")
+    if sub.status not in ("active", "trialing"):
+        subscription.append(f"- Status: {safe_text(status_phrase(sub.status), limit=40)}")
     return subscription
 
 

@@ -16,9 +16,28 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+# The account's lifecycle (``customer_intelligence.lifecycle``), from its
+# current subscription: the live one, else the latest ended one. "unknown"
+# only when the subscription section itself failed (see ``degraded``).
+LIFECYCLE_STATES = ("trialing", "active", "past_due", "canceled", "no_subscription")
+CHURNED = "churned"  # churn_risk_level of a canceled account; its churn_risk is None
+
+
+def lifecycle_state(status: str) -> str:
+    """The lifecycle state for a subscription status ("none": no subscription)."""
+    return status if status in LIFECYCLE_STATES else "no_subscription"
+
 
 @dataclass(frozen=True, slots=True)
 class CustomerIntelligence:
+    """Who the customer is, their plan and revenue, health and churn risk.
+
+    ``lifecycle`` is one of :data:`LIFECYCLE_STATES` (or "unknown"). A
+    canceled account has ``mrr`` 0, its last subscription's MRR in
+    ``last_mrr`` and its ``canceled_at``; it has churned, so its
+    ``churn_risk`` is ``None`` and its ``churn_risk_level`` "churned".
+    ``last_mrr`` and ``canceled_at`` are ``None`` unless canceled."""
+
     customer_id: str = ""
     company_name: str = ""
     domain: str = ""
@@ -30,10 +49,13 @@ class CustomerIntelligence:
     mrr: Decimal = Decimal("0.00")
     health_score: int = 0
     health_label: str = "Unknown"
-    churn_risk: float = 0.0
+    churn_risk: float | None = 0.0
     churn_risk_level: str = "unknown"
     customer_since: dt.date | None = None
     days_as_customer: int = 0
+    lifecycle: str = "unknown"
+    last_mrr: Decimal | None = None
+    canceled_at: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +109,13 @@ class SupportHistory:
 
 @dataclass(frozen=True, slots=True)
 class SubscriptionDetails:
+    """The live subscription, else the latest ended one; ``status`` "none"
+    when the customer never had one. Negative day counts are in the past
+    (``days_to_trial_end`` -2: the trial ended two days ago). A canceled
+    subscription has ``mrr`` 0 with its former MRR in ``last_mrr``, its
+    ``canceled_at``, and no renewal (``renewal_date`` and ``days_to_renewal``
+    ``None``)."""
+
     status: str = "none"
     plan: str = ""
     billing_cycle: str = ""
@@ -103,6 +132,8 @@ class SubscriptionDetails:
     failed_invoices_90d: int = 0
     overdue_invoices: int = 0
     last_invoice_status: str = ""
+    canceled_at: dt.date | None = None
+    last_mrr: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +159,12 @@ class Flag:
 
 @dataclass(frozen=True, slots=True)
 class AccountHealth:
+    """Health score, churn risk and flags. A canceled account's
+    ``churn_risk`` is ``None`` and its ``churn_risk_level`` "churned"."""
+
     health_score: int = 0
     health_label: str = "Unknown"
-    churn_risk: float = 0.0
+    churn_risk: float | None = 0.0
     churn_risk_level: str = "unknown"
     red_flags: tuple[str, ...] = ()
     yellow_flags: tuple[str, ...] = ()

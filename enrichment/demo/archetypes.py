@@ -25,6 +25,10 @@ ARCHETYPE_PATTERN = (
     HEALTHY, HEALTHY, GROWING, HEALTHY, AT_RISK, CHURNED, HEALTHY,
     GROWING, TRIALING, DECLINING, PAST_DUE, HEALTHY, HEALTHY,
 )  # fmt: skip
+# The second trial of each cycle (cust_000016, cust_000036, ...) did not
+# convert: its 14-day trial ended 2 to 6 days ago and it is still trialing.
+EXPIRED_TRIAL_SLOT = 15
+assert ARCHETYPE_PATTERN[EXPIRED_TRIAL_SLOT] == TRIALING
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from enrichment.demo.archetypes import (
     CHURNED,
     DECLINING,
     ESCALATED_PRIORITY_WEIGHTS,
+    EXPIRED_TRIAL_SLOT,
     FEATURE_POPULARITY,
     GROWING,
     OPEN_PRIORITY_WEIGHTS,
@@ -113,7 +114,9 @@ def _customer(
     if domain in used_domains:
         domain = domain.replace(".com", f"-{index}.com")
     used_domains.add(domain)
-    if archetype == TRIALING:
+    if archetype == TRIALING and (index - 1) % len(ARCHETYPE_PATTERN) == EXPIRED_TRIAL_SLOT:
+        age = rng.randint(16, 20)  # an expired trial: ended 2 to 6 days ago
+    elif archetype == TRIALING:
         age = rng.randint(2, 13)
     elif archetype == GROWING:
         age = rng.randint(125, 400)

@@ -72,7 +72,7 @@ def health_history_backfill(*, days: int = 84, seed: int = 42) -> int:
                     customer_id=customer_pk,
                     day=start + dt.timedelta(days=offset),
                     health_score=value,
-                    churn_risk=round(min(1.0, max(0.0, churn - gap / 80)), 2),
+                    churn_risk=None if churn is None else round(min(1.0, max(0.0, churn - gap / 80)), 2),
                     red_flags=max(0, red - max(0, math.ceil((gap - 10) / 10))),
                 )
             )

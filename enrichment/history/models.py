@@ -13,7 +13,7 @@ class CustomerHealth(models.Model):
     customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, related_name="health")
     health_score = models.PositiveSmallIntegerField()
     health_label = models.CharField(max_length=20)
-    churn_risk = models.FloatField()
+    churn_risk = models.FloatField(null=True, blank=True, help_text="Null when the account has churned (canceled).")
     churn_risk_level = models.CharField(max_length=10)
     red_flags = models.PositiveSmallIntegerField(default=0)
     yellow_flags = models.PositiveSmallIntegerField(default=0)
@@ -52,7 +52,7 @@ class HealthDaily(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="health_history")
     day = models.DateField()
     health_score = models.PositiveSmallIntegerField()
-    churn_risk = models.FloatField()
+    churn_risk = models.FloatField(null=True, blank=True, help_text="Null when the account has churned (canceled).")
     red_flags = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -79,6 +79,15 @@ _ACCOUNT_FIELDS = (
 )
 
 
+def _pct(churn: float | None) -> str:
+    return "n/a (churned)" if churn is None else f"{round(churn * 100)}%"
+
+
+def _churn_delta(before: float | None, after: float | None) -> float | None:
+    """None when either side has no churn risk (a canceled account has churned)."""
+    return None if before is None or after is None else round(after - before, 2)
+
+
 def _flags(data: Mapping[str, Any]) -> dict[str, str]:
     return dict(data.get("flags", []))
 
@@ -91,7 +100,7 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any], *, hide_churn: boo
                       "delta": (after.get("score") or 0) - (before.get("score") or 0)})  # fmt: skip
     if not hide_churn and before.get("churn") != after.get("churn"):
         items.append({"kind": "churn_risk", "from": before.get("churn"), "to": after.get("churn"),
-                      "delta": round((after.get("churn") or 0) - (before.get("churn") or 0), 2)})  # fmt: skip
+                      "delta": _churn_delta(before.get("churn"), after.get("churn"))})  # fmt: skip
     old_flags, new_flags = _flags(before), _flags(after)
     for code, level in new_flags.items():
         if code not in old_flags:
@@ -133,7 +142,7 @@ def describe(item: Mapping[str, Any]) -> str:
         verb = "dropped" if item["delta"] < 0 else "rose"
         return f"Health score {verb} {item['from']} → {item['to']} ({item['delta']:+d})"
     if kind == "churn_risk":
-        return f"Churn risk {round((item['from'] or 0) * 100)}% → {round((item['to'] or 0) * 100)}%"
+        return f"Churn risk {_pct(item['from'])} → {_pct(item['to'])}"
     if kind == "flag_raised":
         return f"New {_LEVEL_WORD.get(item['level'], item['level'])}: {item.get('message') or item['code'].replace('_', ' ')}"
     if kind == "flag_cleared":
@@ -186,6 +195,8 @@ class ContextChanges:
                 return None
             key = {"health_score": "score", "churn_risk": "churn"}[kind]
             before, after = self.baseline.get(key), self.current.get(key)
+            if kind == "churn_risk" and (before is None or after is None):
+                return {"from": before, "to": after, "delta": None}
             change = (after or 0) - (before or 0)
             return {"from": before, "to": after, "delta": round(change, 2) if isinstance(change, float) else change}
 

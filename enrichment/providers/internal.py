@@ -23,6 +23,7 @@ from enrichment.context.sections import (
     SubscriptionDetails,
     SupportHistory,
     TicketBrief,
+    lifecycle_state,
 )
 from enrichment.providers.base import BatchProvider, ContextProvider, ProviderRequest
 from enrichment.rules.health import assess
@@ -32,8 +33,9 @@ Sections = Mapping[int, Mapping[str, Any]]
 
 
 class CustomerIntelligenceProvider(ContextProvider):
-    """Company profile, plan and MRR. Health score and churn risk are filled in
-    by the service from the account health assessment."""
+    """Company profile, plan, MRR and lifecycle (from the subscription
+    section). Health score and churn risk are filled in by the service from
+    the account health assessment."""
 
     key = "customer_intelligence"
     section = CustomerIntelligence
@@ -41,7 +43,9 @@ class CustomerIntelligenceProvider(ContextProvider):
 
     def fetch(self, request: ProviderRequest, *, sections: Mapping[str, Any]) -> CustomerIntelligence:
         customer = request.customer
-        subscription: SubscriptionDetails = sections.get("subscription_details") or SubscriptionDetails()
+        subscription: SubscriptionDetails | None = sections.get("subscription_details")
+        lifecycle = lifecycle_state(subscription.status) if subscription is not None else "unknown"
+        subscription = subscription or SubscriptionDetails()
         return CustomerIntelligence(
             customer_id=customer.external_id,
             company_name=customer.company_name,
@@ -54,6 +58,9 @@ class CustomerIntelligenceProvider(ContextProvider):
             mrr=subscription.mrr,
             customer_since=customer.customer_since,
             days_as_customer=max(0, (request.today - customer.customer_since).days),
+            lifecycle=lifecycle,
+            last_mrr=subscription.last_mrr,
+            canceled_at=subscription.canceled_at,
         )
 
 
@@ -152,11 +159,17 @@ class SubscriptionDetailsProvider(BatchProvider):
 
     @staticmethod
     def _section(row: dict[str, Any] | None, today: dt.date) -> SubscriptionDetails:
+        """A canceled subscription bills nothing and renews never: ``mrr`` 0,
+        its MRR in ``last_mrr``, no renewal date."""
         if row is None:
             return SubscriptionDetails()
         purchased, used = row["seats_purchased"], row["seats_used"]
         renewal, trial_end = row["renewal_date"], row["trial_ends_at"]
         is_trial = row["status"] == "trialing"
+        canceled = row["status"] == "canceled"
+        mrr = Decimal(row["mrr"]).quantize(Decimal("0.01"))
+        if canceled:
+            renewal = None
         return SubscriptionDetails(
             status=row["status"],
             plan=row["plan__code"],
@@ -164,7 +177,7 @@ class SubscriptionDetailsProvider(BatchProvider):
             seats_purchased=purchased,
             seats_used=used,
             seat_utilization=round(used / purchased, 3) if purchased else 0.0,
-            mrr=Decimal(row["mrr"]).quantize(Decimal("0.01")),
+            mrr=Decimal("0.00") if canceled else mrr,
             started_at=row["started_at"],
             renewal_date=renewal,
             days_to_renewal=(renewal - today).days if renewal else None,
@@ -174,6 +187,8 @@ class SubscriptionDetailsProvider(BatchProvider):
             failed_invoices_90d=row["failed_invoices_90d"] or 0,
             overdue_invoices=row["overdue_invoices"] or 0,
             last_invoice_status=row["last_invoice_status"] or "",
+            canceled_at=row["canceled_at"] if canceled else None,
+            last_mrr=mrr if canceled else None,
         )
 
 

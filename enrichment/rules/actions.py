@@ -10,6 +10,8 @@ code                     priority  when -> guidance
 =======================  ========  ===========================================================
 acknowledge_incident     high      ``incident_affecting_customer`` -> acknowledge the incident
                                    first and point to the status page
+ask_cancellation_reason  high      ``canceled`` -> win-back: ask what made them leave before
+                                   anything else
 escalate_renewal_risk    high      health under ``RED_HEALTH`` (60) and renewal within
                                    ``RENEWAL_ESCALATION_DAYS`` (14) -> escalate to the account
                                    owner; offer no discount without approval
@@ -17,6 +19,10 @@ update_payment_method    high      ``payment_failed`` -> point to the billing po
                                    grace period or waiver
 review_urgent_tickets    high      ``urgent_tickets_open`` -> read the open urgent tickets first
                                    and continue those threads
+convert_expired_trial    high      ``trial_expired`` -> help them pick a plan; promise no
+                                   extension without approval
+offer_reactivation       normal    ``canceled`` -> win-back: offer to reactivate their plan; no
+                                   discount without approval
 offer_conversion_call    normal    ``trial_ending`` and ``high_engagement`` -> offer a conversion call
 offer_onboarding_help    normal    ``trial_ending`` without ``high_engagement`` -> offer onboarding help
 recover_satisfaction     normal    ``low_csat`` -> acknowledge past friction, offer a senior follow-up
@@ -25,7 +31,9 @@ propose_seat_expansion   normal    ``seats_nearly_full`` and ``high_engagement``
 =======================  ========  ===========================================================
 
 A healthy account with only green flags (like the demo's ``customer_123``)
-gets no action: the opportunities already say it.
+gets no action: the opportunities already say it. A canceled account gets the
+win-back actions instead of re-engagement (its usage, seat and renewal flags
+are not raised, see :mod:`enrichment.rules.flags`).
 """
 
 from __future__ import annotations
@@ -67,6 +75,11 @@ def _days(n: int) -> str:
     return f"{n} day{'' if n == 1 else 's'}"
 
 
+def _trial_end(days: int | None) -> str:
+    days = max(0, days or 0)
+    return "the trial ends today" if days == 0 else f"the trial ends in {_days(days)}"
+
+
 @action_rule("acknowledge_incident")
 def acknowledge_incident(d: ActionInput) -> NextAction | None:
     if "incident_affecting_customer" not in d.codes:
@@ -79,6 +92,19 @@ def acknowledge_incident(d: ActionInput) -> NextAction | None:
         f"Acknowledge the ongoing incident{title} first and share the status page; "
         "do not troubleshoot symptoms it already explains.",
         ("incident_affecting_customer",),
+    )
+
+
+@action_rule("ask_cancellation_reason")
+def ask_cancellation_reason(d: ActionInput) -> NextAction | None:
+    if "canceled" not in d.codes:
+        return None
+    when = f" on {d.subscription.canceled_at.isoformat()}" if d.subscription.canceled_at else ""
+    return NextAction(
+        "ask_cancellation_reason",
+        "high",
+        f"They canceled{when}: before anything else, ask what made them leave and note the reason.",
+        ("canceled",),
     )
 
 
@@ -121,15 +147,42 @@ def review_urgent_tickets(d: ActionInput) -> NextAction | None:
     )
 
 
+@action_rule("convert_expired_trial")
+def convert_expired_trial(d: ActionInput) -> NextAction | None:
+    if "trial_expired" not in d.codes:
+        return None
+    days = -(d.subscription.days_to_trial_end or 0)
+    return NextAction(
+        "convert_expired_trial",
+        "high",
+        f"Their trial ended {_days(days)} ago without converting: help them choose a plan to keep access; "
+        "promise no trial extension without approval.",
+        ("trial_expired",),
+    )
+
+
+@action_rule("offer_reactivation")
+def offer_reactivation(d: ActionInput) -> NextAction | None:
+    if "canceled" not in d.codes:
+        return None
+    plan = (d.subscription.plan or d.intel.plan).replace("_", " ").title()
+    what = f"their {plan} plan" if plan else "their account"
+    return NextAction(
+        "offer_reactivation",
+        "normal",
+        f"Offer to reactivate {what} where they left off; offer no discount without approval.",
+        ("canceled",),
+    )
+
+
 @action_rule("offer_conversion_call")
 def offer_conversion_call(d: ActionInput) -> NextAction | None:
     if not {"trial_ending", "high_engagement"} <= d.codes:
         return None
-    days = max(0, d.subscription.days_to_trial_end or 0)
     return NextAction(
         "offer_conversion_call",
         "normal",
-        f"They use the product a lot and the trial ends in {_days(days)}: offer a conversion call.",
+        f"They use the product a lot and {_trial_end(d.subscription.days_to_trial_end)}: offer a conversion call.",
         ("trial_ending", "high_engagement"),
     )
 
@@ -138,11 +191,11 @@ def offer_conversion_call(d: ActionInput) -> NextAction | None:
 def offer_onboarding_help(d: ActionInput) -> NextAction | None:
     if "trial_ending" not in d.codes or "high_engagement" in d.codes:
         return None
-    days = max(0, d.subscription.days_to_trial_end or 0)
+    ends = _trial_end(d.subscription.days_to_trial_end)
     return NextAction(
         "offer_onboarding_help",
         "normal",
-        f"The trial ends in {_days(days)} and usage is light: offer onboarding help or a short demo.",
+        f"{ends[0].upper()}{ends[1:]} and usage is light: offer onboarding help or a short demo.",
         ("trial_ending",),
     )
 
@@ -162,7 +215,7 @@ def recover_satisfaction(d: ActionInput) -> NextAction | None:
 @action_rule("reengage_users")
 def reengage_users(d: ActionInput) -> NextAction | None:
     because = tuple(code for code in ("login_drop", "inactive") if code in d.codes)
-    if not because:
+    if not because or "canceled" in d.codes:
         return None
     return NextAction(
         "reengage_users",

@@ -7,6 +7,9 @@ Thresholds have defaults here and can be overridden one by one in
 =============================  ======  ===========================================================
 code                           level   raised when
 =============================  ======  ===========================================================
+canceled                       red     the account's latest subscription is canceled and none is live:
+                                       "Canceled on YYYY-MM-DD" (``canceled_at``; "Canceled (date not
+                                       recorded)" without one)
 incident_affecting_customer    red     an active product incident (impact minor or worse) touches the
                                        customer: its plan, region and features used in 30 days
                                        (empty lists match everyone; see enrichment/realtime/product_status.py)
@@ -18,13 +21,22 @@ renewal_at_risk                red     renewal within ``renewal_window_days`` (3
                                        under ``renewal_poor_health`` (60)
 low_csat                       red     average CSAT <= ``csat_critical`` (2.5) over at least
                                yellow  ``csat_min_responses`` (2) ratings; yellow below ``csat_low`` (3.5)
-trial_ending                   yellow  trialing and the trial ends within ``trial_ending_days`` (7)
+trial_expired                  red     still trialing but the trial end date has passed:
+                                       "Trial ended N days ago"
+renewal_date_passed            yellow  active or past due and the renewal date has passed:
+                                       "Renewal date passed N days ago (YYYY-MM-DD)"
+trial_ending                   yellow  trialing and the trial ends today or within ``trial_ending_days`` (7)
 seats_underused                yellow  under ``seats_underused_ratio`` (0.4) of seats in use, 5+ seats
 inactive                       yellow  no login for ``inactive_days`` (14) days (customers older than that)
 high_engagement                green   at least ``high_engagement_logins`` (40) logins in 30 days, no drop
 seats_nearly_full              green   at least ``seats_nearly_full_ratio`` (0.9) of seats in use
 high_csat                      green   average CSAT >= ``csat_high`` (4.5) over ``csat_high_min_responses`` (5)
 =============================  ======  ===========================================================
+
+A canceled account has churned: only ``canceled``, ``incident_affecting_customer``,
+``payment_failed``, ``urgent_tickets_open`` and ``low_csat`` apply to it; the
+rules about usage, seats, trials and renewals (:data:`LIVE_ACCOUNT_ONLY`) are
+not evaluated.
 """
 
 from __future__ import annotations
@@ -57,6 +69,22 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
 }
 
 LEVEL_ORDER = {"red": 0, "yellow": 1, "green": 2}
+
+# Rules that only make sense while the account has a live subscription.
+LIVE_ACCOUNT_ONLY = frozenset(
+    {
+        "login_drop",
+        "renewal_at_risk",
+        "trial_expired",
+        "renewal_date_passed",
+        "trial_ending",
+        "seats_underused",
+        "inactive",
+        "high_engagement",
+        "seats_nearly_full",
+        "high_csat",
+    }
+)
 
 # An active incident of these impacts raises the ``incident_affecting_customer`` flag.
 FLAG_IMPACTS = frozenset({"minor", "major", "critical"})
@@ -105,7 +133,9 @@ def evaluate_flags(
     product_status: ProductStatus | None = None,
 ) -> tuple[Flag, ...]:
     data = FlagInput(intel, engagement, support, subscription, health_score, today, thresholds(), product_status or ProductStatus())
-    flags = [flag for rule in RULES.values() if (flag := rule(data)) is not None]
+    churned = subscription.status == "canceled"
+    rules = [rule for code, rule in RULES.items() if not (churned and code in LIVE_ACCOUNT_ONLY)]
+    flags = [flag for rule in rules if (flag := rule(data)) is not None]
     return tuple(sorted(flags, key=lambda f: LEVEL_ORDER[f.level]))
 
 
@@ -114,6 +144,24 @@ def _plural(n: int, word: str) -> str:
 
 
 # --- red and yellow --------------------------------------------------------------
+
+
+@flag_rule("canceled")
+def canceled(d: FlagInput) -> Flag | None:
+    sub = d.subscription
+    if sub.status != "canceled":
+        return None
+    when = f"on {sub.canceled_at.isoformat()}" if sub.canceled_at else "(date not recorded)"
+    return Flag(
+        "canceled",
+        "red",
+        f"Canceled {when}",
+        {
+            "canceled_at": sub.canceled_at.isoformat() if sub.canceled_at else None,
+            "last_mrr": str(sub.last_mrr) if sub.last_mrr is not None else None,
+            "plan": sub.plan,
+        },
+    )
 
 
 @flag_rule("incident_affecting_customer")
@@ -200,12 +248,41 @@ def low_csat(d: FlagInput) -> Flag | None:
     return Flag("low_csat", level, f"Low CSAT: {avg:.1f}/5 over {_plural(n, 'rating')}", {"avg_csat": avg, "csat_responses": n})
 
 
+@flag_rule("trial_expired")
+def trial_expired(d: FlagInput) -> Flag | None:
+    sub = d.subscription
+    days = sub.days_to_trial_end
+    if not sub.is_trial or days is None or days >= 0:
+        return None
+    return Flag(
+        "trial_expired",
+        "red",
+        f"Trial ended {_plural(-days, 'day')} ago",
+        {"days_since_trial_end": -days, "trial_ends_at": sub.trial_ends_at.isoformat() if sub.trial_ends_at else None},
+    )
+
+
+@flag_rule("renewal_date_passed")
+def renewal_date_passed(d: FlagInput) -> Flag | None:
+    sub = d.subscription
+    days = sub.days_to_renewal
+    if sub.status not in ("active", "past_due") or days is None or days >= 0:
+        return None
+    when = f" ({sub.renewal_date.isoformat()})" if sub.renewal_date else ""
+    return Flag(
+        "renewal_date_passed",
+        "yellow",
+        f"Renewal date passed {_plural(-days, 'day')} ago{when}",
+        {"days_since_renewal_date": -days, "renewal_date": sub.renewal_date.isoformat() if sub.renewal_date else None},
+    )
+
+
 @flag_rule("trial_ending")
 def trial_ending(d: FlagInput) -> Flag | None:
     days = d.subscription.days_to_trial_end
-    if not d.subscription.is_trial or days is None or days > d.t["trial_ending_days"]:
+    if not d.subscription.is_trial or days is None or not 0 <= days <= d.t["trial_ending_days"]:
         return None
-    when = "today" if days <= 0 else f"in {_plural(days, 'day')}"
+    when = "today" if days == 0 else f"in {_plural(days, 'day')}"
     return Flag(
         "trial_ending",
         "yellow",

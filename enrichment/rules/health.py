@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from enrichment.context.sections import (
+    CHURNED,
     AccountHealth,
     CustomerIntelligence,
     EngagementMetrics,
@@ -49,6 +50,7 @@ def assess(sections: Mapping[str, Any], *, today: dt.date) -> AccountHealth:
     risk += 0.10 if payment_problem(sub) else 0.0
     risk += 0.05 if (renewal_soon and health < 60) else 0.0
     risk = round(max(0.0, min(1.0, risk)), 2)
+    churned = sub.status == "canceled"  # it has churned: no probability that it still might
 
     flags = evaluate_flags(
         intel=intel,
@@ -62,8 +64,8 @@ def assess(sections: Mapping[str, Any], *, today: dt.date) -> AccountHealth:
     return AccountHealth(
         health_score=health,
         health_label=health_label(health),
-        churn_risk=risk,
-        churn_risk_level=churn_risk_level(risk),
+        churn_risk=None if churned else risk,
+        churn_risk_level=CHURNED if churned else churn_risk_level(risk),
         red_flags=tuple(f.message for f in flags if f.level == "red"),
         yellow_flags=tuple(f.message for f in flags if f.level == "yellow"),
         green_flags=tuple(f.message for f in flags if f.level == "green"),

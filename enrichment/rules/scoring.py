@@ -26,7 +26,9 @@ tenure                  5     months as a customer / 12, capped at 1
 Churn risk (0-1) starts from ``(100 - health) / 100`` and adds 0.10 for a login
 drop over 50%, 0.10 for a payment problem and 0.05 for a renewal within 30 days
 with a health score under 60; capped to 0..1. Levels: low < 0.3 <= medium < 0.6
-<= high. Health labels: Good >= 80, Fair >= 60, At Risk >= 40, else Critical.
+<= high. A canceled account has churned: its churn risk is ``None`` (no
+percentage) and its level "churned" (:func:`enrichment.rules.health.assess`).
+Health labels: Good >= 80, Fair >= 60, At Risk >= 40, else Critical.
 """
 
 from __future__ import annotations

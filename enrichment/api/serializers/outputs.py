@@ -96,13 +96,14 @@ class ContextSerializer(serializers.Serializer):
 
 
 class SummarySerializer(serializers.Serializer):
-    """Exactly the seed's summary keys; ``churn_risk`` and ``churn_risk_level``
-    are absent for a ``customer_facing`` token."""
+    """The seed's summary keys, then ``lifecycle``; ``churn_risk`` and
+    ``churn_risk_level`` are absent for a ``customer_facing`` token. A canceled
+    account has churned: ``churn_risk`` null, ``churn_risk_level`` "churned"."""
 
     company_name = serializers.CharField()
     plan = serializers.CharField()
     health_score = serializers.IntegerField()
-    churn_risk = serializers.FloatField(required=False)
+    churn_risk = serializers.FloatField(required=False, allow_null=True)
     churn_risk_level = serializers.CharField(required=False)
     login_count_30d = serializers.IntegerField()
     open_tickets = serializers.IntegerField()
@@ -110,6 +111,9 @@ class SummarySerializer(serializers.Serializer):
     has_critical_issues = serializers.BooleanField()
     has_opportunities = serializers.BooleanField()
     cache_hit = serializers.BooleanField()
+    lifecycle = serializers.ChoiceField(
+        choices=[*ctx.LIFECYCLE_STATES, "unknown"], help_text="trialing, active, past_due, canceled or no_subscription."
+    )
 
 
 class BatchItemSerializer(serializers.Serializer):
@@ -164,8 +168,8 @@ ChangeDeltaSerializer = type(
     {
         "from": serializers.FloatField(allow_null=True),
         "to": serializers.FloatField(allow_null=True),
-        "delta": serializers.FloatField(),
-        "__doc__": "A value then and now.",
+        "delta": serializers.FloatField(allow_null=True),
+        "__doc__": "A value then and now (a churn risk is null once the account has churned; so is its delta).",
     },
 )
 AccountChangeSerializer = type(

@@ -137,6 +137,25 @@ class SeededAdminTests(TestCase):
         assert "Seats" in html and "8 / 10 (80%)" in html
         assert "<script src=" not in html.split('id="cc-context"')[1].split("</section>")[0]
 
+    def test_a_canceled_account_says_so_like_the_prompt(self):
+        churned = Customer.objects.get(external_id="cust_000004")  # the demo's first churned archetype
+        self.client.force_login(self.superuser)
+        html = self.client.get(change_url(churned)).content.decode()
+        ctx = get_context_service().enrich_context("cust_000004")
+        intel = ctx.customer_intelligence
+        assert (intel.lifecycle, intel.churn_risk, intel.churn_risk_level) == ("canceled", None, "churned")
+        assert 'id="cc-lifecycle">canceled<' in html
+        assert re.search(r'id="cc-churn"[^>]*>.*churned</span> n/a \(canceled\)', html)
+        assert f'id="cc-mrr">$0.00 (canceled; last MRR ${intel.last_mrr:,.2f})<' in html
+        assert "(none (canceled))" in html
+        assert f'id="cc-canceled">{intel.canceled_at.isoformat()}<' in html
+        assert f"Canceled on {intel.canceled_at.isoformat()}" in html
+        assert "Churn Risk: n/a (canceled)" in html  # the prompt block shown on the page
+        health = CustomerHealth.objects.get(customer=churned)
+        assert (health.churn_risk, health.churn_risk_level) == (None, "churned")
+        listing = self.client.get(CHANGELIST, {"churn": "churned"}).content.decode()
+        assert "cust_000004" in listing and "customer_123" not in listing
+
     def test_the_cache_tier_is_shown(self):
         self.client.force_login(self.superuser)
         get_context_service().invalidate_cache("customer_123")

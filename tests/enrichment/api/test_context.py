@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Customer
 from enrichment.context.enriched import SECTION_TYPES
 from enrichment.engine.service import get_context_service
-from tests.enrichment.api.helpers import ACME, assert_error
+from tests.billing.factories import PlanFactory, SubscriptionFactory
+from tests.customers.factories import CustomerFactory
+from tests.enrichment.api.helpers import ACME, assert_error, client_for
 from tests.support.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +31,7 @@ SUMMARY_KEYS = {
     "has_critical_issues",
     "has_opportunities",
     "cache_hit",
+    "lifecycle",  # added after the seed's keys
 }
 
 
@@ -185,12 +192,13 @@ def test_prompt_budget(demo, api):
 # --- summary ---------------------------------------------------------------------------------
 
 
-def test_summary_has_exactly_the_seed_keys(demo, api):
+def test_summary_has_the_seed_keys_and_lifecycle(demo, api):
     response = api.get(context_url(suffix="summary/"))
     assert response.status_code == 200
     data = response.json()
     assert set(data) == SUMMARY_KEYS
     assert data["company_name"] == "Acme Corp"
+    assert data["lifecycle"] == "active"
 
 
 def test_summary_errors(demo, api):
@@ -273,3 +281,40 @@ def test_cached_json_is_rendered_once_but_carries_each_requests_latency_and_tier
     }
     assert isinstance(third["enrichment_latency_ms"], float)
     assert second["customer_intelligence"] == first["customer_intelligence"]
+
+
+# --- lifecycle: a canceled account says the same in every answer ------------------------------
+
+
+@pytest.fixture
+def canceled_customer(db):
+    today = timezone.now().date()
+    customer = CustomerFactory(external_id="cust_gone", company_name="Gone Ltd", customer_since=today - dt.timedelta(days=400))
+    SubscriptionFactory(
+        customer=customer, plan=PlanFactory(code="premium"), canceled=True, mrr=Decimal("250.00"),
+        canceled_at=today - dt.timedelta(days=10),
+    )  # fmt: skip
+    return customer, (today - dt.timedelta(days=10)).isoformat()
+
+
+def test_canceled_account_in_context_prompt_and_summary(canceled_customer, api, cf_token):
+    customer, canceled = canceled_customer
+    data = api.get(context_url(customer.external_id)).json()
+    intel = data["customer_intelligence"]
+    assert (intel["lifecycle"], intel["mrr"], intel["last_mrr"], intel["canceled_at"]) == ("canceled", "0.00", "250.00", canceled)
+    assert (intel["churn_risk"], intel["churn_risk_level"]) == (None, "churned")
+    assert [f["message"] for f in data["flags"] if f["level"] == "red"] == [f"Canceled on {canceled}"]
+    assert [a["code"] for a in data["next_actions"]] == ["ask_cancellation_reason", "offer_reactivation"]
+    prompt = api.get(context_url(customer.external_id, "prompt/")).content.decode()
+    assert prompt == data["prompt"]
+    lines = prompt.splitlines()
+    expected = ("Lifecycle: canceled", "MRR: $0.00 (canceled; last MRR $250.00)", "Churn Risk: n/a (canceled)")
+    for line in (*expected, f"- Canceled on {canceled}"):
+        assert line in lines
+    summary = api.get(context_url(customer.external_id, "summary/")).json()
+    assert (summary["lifecycle"], summary["churn_risk"], summary["churn_risk_level"]) == ("canceled", None, "churned")
+
+    restricted = client_for(cf_token).get(context_url(customer.external_id)).json()
+    assert "last_mrr" not in restricted["customer_intelligence"]
+    assert "$250.00" not in restricted["prompt"]
+    assert "Lifecycle: canceled" in restricted["prompt"]

@@ -47,6 +47,7 @@ SUMMARY_KEYS = {
     "has_critical_issues",
     "has_opportunities",
     "cache_hit",
+    "lifecycle",  # added after the seed's eleven
 }
 
 
@@ -84,6 +85,10 @@ def full_context() -> EnrichedContext:
             churn_risk_level="high",
             customer_since=dt.date(2024, 6, 15),
             days_as_customer=517,
+            lifecycle="past_due",
+            # Only a canceled account has these; populated here to round-trip their types.
+            last_mrr=Decimal("980.00"),
+            canceled_at=dt.date(2023, 1, 31),
         ),
         engagement_metrics=EngagementMetrics(
             login_count_30d=45,
@@ -147,6 +152,8 @@ def full_context() -> EnrichedContext:
             failed_invoices_90d=2,
             overdue_invoices=1,
             last_invoice_status="failed",
+            canceled_at=dt.date(2023, 1, 31),
+            last_mrr=Decimal("980.00"),
         ),
         account_health=AccountHealth(
             health_score=42,
@@ -428,10 +435,10 @@ def test_flags_and_breakdown_properties_read_account_health():
 # --- get_summary --------------------------------------------------------------------
 
 
-def test_get_summary_returns_exactly_the_eleven_seed_keys_with_values():
+def test_get_summary_returns_the_eleven_seed_keys_then_lifecycle_with_values():
     summary = full_context().get_summary()
     assert set(summary) == SUMMARY_KEYS
-    assert len(summary) == 11
+    assert len(summary) == 12
     assert summary == {
         "company_name": "Acme Corp",
         "plan": "premium",
@@ -444,6 +451,7 @@ def test_get_summary_returns_exactly_the_eleven_seed_keys_with_values():
         "has_critical_issues": True,
         "has_opportunities": True,
         "cache_hit": True,
+        "lifecycle": "past_due",
     }
 
 

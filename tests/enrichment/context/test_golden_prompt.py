@@ -52,6 +52,7 @@ SEED_SUMMARY_KEYS = [
     "has_opportunities",
     "cache_hit",
 ]
+SUMMARY_KEYS = [*SEED_SUMMARY_KEYS, "lifecycle"]  # the seed's keys, in its order, then ours
 
 
 @pytest.fixture
@@ -68,9 +69,9 @@ def test_customer_123_prompt_matches_the_seed_line_for_line(demo):
     assert ctx.to_prompt_context().splitlines() == expected.splitlines()
 
 
-def test_customer_123_summary_has_exactly_the_seed_keys(demo):
+def test_customer_123_summary_has_the_seed_keys_then_lifecycle(demo):
     summary = ContextEnrichmentService(enable_caching=False).get_context_summary("customer_123")
-    assert list(summary) == SEED_SUMMARY_KEYS
+    assert list(summary) == SUMMARY_KEYS
     assert summary == {
         "company_name": "Acme Corp",
         "plan": "premium",
@@ -83,6 +84,7 @@ def test_customer_123_summary_has_exactly_the_seed_keys(demo):
         "has_critical_issues": False,
         "has_opportunities": True,
         "cache_hit": False,
+        "lifecycle": "active",
     }
 
 
@@ -101,7 +103,7 @@ def test_at_risk_and_trial_accounts_raise_their_flags(demo):
 
 def test_enrich_command_formats_and_errors(demo, capsys):
     call_command("enrich", "customer_123", format="summary")
-    assert list(json.loads(capsys.readouterr().out)) == SEED_SUMMARY_KEYS
+    assert list(json.loads(capsys.readouterr().out)) == SUMMARY_KEYS
     call_command("enrich", email="jane@acme.com", format="prompt")
     assert "Company: Acme Corp" in capsys.readouterr().out
     call_command("enrich", domain="acme.com", format="json")

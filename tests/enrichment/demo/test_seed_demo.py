@@ -227,6 +227,19 @@ def test_generated_customers_cover_the_archetypes(seeded):
     assert categories <= {"billing", "bug", "how_to", "feature_request", "account"}
 
 
+def test_demo_has_a_canceled_account_and_an_expired_trial():
+    _seed(customers=16)
+    today = timezone.now().date()
+    churned = Subscription.objects.get(customer__external_id="cust_000004")
+    assert churned.status == SubscriptionStatus.CANCELED
+    assert churned.canceled_at < today and churned.mrr > 0  # its last MRR
+    expired = Subscription.objects.get(customer__external_id="cust_000016")
+    assert expired.status == SubscriptionStatus.TRIALING
+    assert today - dt.timedelta(days=6) <= expired.trial_ends_at <= today - dt.timedelta(days=2)
+    first_trial = Subscription.objects.get(customer__external_id="cust_000005")
+    assert first_trial.trial_ends_at > today  # the other trials are still running
+
+
 def test_incidents(seeded):
     active = Incident.objects.exclude(status=IncidentStatus.RESOLVED)
     assert active.count() == 1

@@ -93,6 +93,7 @@ def test_acme_context_matches_the_seed(acme, uncached_service):
         "has_critical_issues": False,
         "has_opportunities": True,
         "cache_hit": False,
+        "lifecycle": "active",
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -271,6 +272,82 @@ def test_trial_ending_messages_for_one_day_and_today():
     assert only(flags_for(subscription=trial(0)), "trial_ending").message == "Trial ends today - help them convert"
 
 
+def test_trial_ending_not_raised_once_the_trial_has_ended():
+    assert only(flags_for(subscription=trial(-1)), "trial_ending") is None
+
+
+# --- trial_expired, renewal_date_passed, canceled (lifecycle) --------------------------------
+
+
+def test_trial_expired_red_says_how_many_days_ago():
+    flag = only(flags_for(subscription=trial(-2)), "trial_expired")
+    assert flag is not None
+    assert flag.level == "red"
+    assert flag.message == "Trial ended 2 days ago"
+    assert flag.evidence == {"days_since_trial_end": 2, "trial_ends_at": "2025-11-12"}
+    assert only(flags_for(subscription=trial(-1)), "trial_expired").message == "Trial ended 1 day ago"
+
+
+def test_trial_expired_not_raised_today_or_later():
+    assert only(flags_for(subscription=trial(0)), "trial_expired") is None
+    assert only(flags_for(subscription=trial(3)), "trial_expired") is None
+
+
+def test_renewal_date_passed_yellow_with_the_date():
+    passed = {"renewal_date": TODAY - dt.timedelta(days=3), "days_to_renewal": -3}
+    flag = only(flags_for(subscription=passed), "renewal_date_passed")
+    assert flag is not None
+    assert flag.level == "yellow"
+    assert flag.message == "Renewal date passed 3 days ago (2025-11-11)"
+    assert flag.evidence == {"days_since_renewal_date": 3, "renewal_date": "2025-11-11"}
+    assert only(flags_for(subscription={**passed, "status": "past_due"}), "renewal_date_passed") is not None
+
+
+def test_renewal_date_passed_not_raised_today_nor_for_trials():
+    assert only(flags_for(subscription={"renewal_date": TODAY, "days_to_renewal": 0}), "renewal_date_passed") is None
+    assert only(flags_for(subscription=trial(-2) | {"days_to_renewal": -2}), "renewal_date_passed") is None
+
+
+CANCELED = {
+    "status": "canceled",
+    "canceled_at": dt.date(2025, 11, 4),
+    "mrr": Decimal("0.00"),
+    "last_mrr": Decimal("250.00"),
+    "plan": "premium",
+    "days_to_renewal": None,
+}
+
+
+def test_canceled_red_with_its_date_and_evidence():
+    flag = only(flags_for(subscription=CANCELED), "canceled")
+    assert flag is not None
+    assert flag.level == "red"
+    assert flag.message == "Canceled on 2025-11-04"
+    assert flag.evidence == {"canceled_at": "2025-11-04", "last_mrr": "250.00", "plan": "premium"}
+    undated = only(flags_for(subscription={**CANCELED, "canceled_at": None}), "canceled")
+    assert undated.message == "Canceled (date not recorded)"
+
+
+def test_canceled_account_raises_no_usage_seat_trial_or_renewal_flag():
+    raised = flags_for(
+        engagement={"login_count_30d": 0, "login_count_prev_30d": 40, "last_login_at": NOW - dt.timedelta(days=40)},
+        support={"avg_csat": 4.9, "csat_responses": 9},
+        subscription={**CANCELED, "seats_purchased": 10, "seats_used": 1, "seat_utilization": 0.1},
+        health_score=20,
+    )
+    assert codes(raised) == {"canceled"}
+
+
+def test_canceled_account_keeps_payment_support_and_incident_flags():
+    raised = flags_for(
+        support={"urgent_open_tickets": 1, "avg_csat": 2.0, "csat_responses": 4},
+        subscription={**CANCELED, "failed_invoices_90d": 1},
+        product_status=incidents(("Reports are slow", "major", True)),
+    )
+    assert codes(raised) == {"canceled", "payment_failed", "urgent_tickets_open", "low_csat", "incident_affecting_customer"}
+    assert raised[0].code == "canceled"
+
+
 def test_trial_ending_only_for_trials():
     not_trial = {**trial(3), "is_trial": False, "status": "active"}
     assert only(flags_for(subscription=not_trial), "trial_ending") is None
@@ -415,6 +492,9 @@ def test_incident_affecting_customer_counts_the_others():
 # --- every rule is exercised above -------------------------------------------------------------
 
 CODES_EXERCISED = {
+    "canceled",
+    "trial_expired",
+    "renewal_date_passed",
     "incident_affecting_customer",
     "payment_failed",
     "urgent_tickets_open",
@@ -480,6 +560,13 @@ EVERYTHING_AT_ONCE = {
     "health_score": 30,
     "product_status": incidents(("Reports are slow", "major", True)),
 }
+
+
+LIFECYCLE_PROFILES = [
+    {"subscription": CANCELED},
+    {"subscription": trial(-2)},
+    {"subscription": {"renewal_date": TODAY - dt.timedelta(days=3), "days_to_renewal": -3}},
+]
 
 
 def test_flags_are_sorted_red_then_yellow_then_green():
@@ -549,6 +636,7 @@ def test_flags_docstring_levels_match_the_levels_rules_raise():
         {"subscription": trial(3)},
         {"subscription": {"seats_purchased": 10, "seats_used": 1, "seat_utilization": 0.1}},
         {"engagement": {"login_count_30d": 1, "login_count_prev_30d": 40}},
+        *LIFECYCLE_PROFILES,
     ]
     for profile in profiles:
         for flag in flags_for(**profile):
@@ -575,6 +663,7 @@ def test_each_rule_returns_flags_carrying_its_own_code(code):
         {"subscription": trial(3)},
         {"subscription": {"seats_purchased": 10, "seats_used": 1, "seat_utilization": 0.1}},
         {"engagement": {"login_count_30d": 1, "login_count_prev_30d": 40}},
+        *LIFECYCLE_PROFILES,
     ):
         for flag in flags_for(**profile):
             raised_by_code.setdefault(flag.code, flag)
