@@ -34,7 +34,7 @@ CUSTOMERS = 1000
 ROWS_SQL = """
 SELECT 1 + (g % {customers}), (ARRAY['login','feature_use','api_call','error'])[1 + g % 4],
        CASE WHEN g % 4 = 1 THEN (ARRAY['projects','tasks','reports','exports'])[1 + (g / 4) % 4] ELSE '' END,
-       timestamptz '2026-11-01' - ((g * 7919) % (120 * 86400)) * interval '1 second'
+       timestamptz '2026-11-01' - ((g::bigint * 7919) % (120 * 86400)) * interval '1 second'
 FROM generate_series({start}, {stop}) AS g
 """
 
