@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models import Case, DateField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import TruncDate
 
 from config.db import CompiledQuery
@@ -124,15 +124,15 @@ _ALL_KINDS = tuple(EngagementKind.values)
 
 
 def _rollup_rows(customers: Q, cut: Split) -> QuerySet:
-    """Per customer, kind and feature: the sums of the whole days of each
-    window from the rollup; logins of the current window kept per day (for the
-    sparkline and active days). At most ~40 rows per customer, however busy."""
-    recent = Q(day__gt=cut.split_day)
+    """Per customer, kind and feature: the rollup's sums over the days of both
+    windows (see :class:`~customers.windows.Split`); logins of the current
+    days kept per day (for the sparkline and active days). At most ~40 rows
+    per customer, however busy."""
+    recent = Q(day__gte=cut.current_from)
     login_day = Case(When(recent & Q(kind=EngagementKind.LOGIN), then=F("day")), default=None, output_field=DateField())
     first, last = cut.rollup_days
     return (
         EngagementDaily.objects.filter(customers, day__gte=first, day__lte=last)
-        .exclude(day=cut.split_day)
         .values("customer_id", "kind", "feature")
         .annotate(login_day=login_day)
         .values_list("customer_id", "kind", "feature", "login_day")
@@ -141,21 +141,28 @@ def _rollup_rows(customers: Q, cut: Split) -> QuerySet:
     )
 
 
+def _signed(parts: tuple[tuple[Q, int], ...]) -> Sum:
+    return Sum(Case(*(When(q, then=Value(sign)) for q, sign in parts), default=Value(0), output_field=IntegerField()))
+
+
 def _raw_rows(customers: Q, cut: Split) -> QuerySet:
-    """The same sums over the raw events of the partial days at the windows'
-    edges (the previous window's first day, the day the current one starts,
-    today up to now). ``kind IN (every kind)`` lets PostgreSQL read the
+    """The signed corrections of the rollup's sums from the raw events at the
+    windows' edges (the table in :class:`~customers.windows.Split`): at most
+    half a day at two edges. ``kind IN (every kind)`` lets PostgreSQL read the
     ``(customer, kind, occurred_at)`` index as one short range per kind."""
-    recent = Q(occurred_at__gt=cut.current.start)
-    login_day = Case(
-        When(recent & Q(kind=EngagementKind.LOGIN), then=TruncDate("occurred_at", tzinfo=dt.UTC)), default=None, output_field=DateField()
-    )
+    head, middle, tail = cut.head_q("occurred_at"), cut.split_q("occurred_at"), cut.tail_q("occurred_at")
+    if cut.early:
+        current, previous = ((middle, -1), (tail, -1)), ((head, -1), (middle, 1))
+    else:
+        current, previous = ((middle, 1), (tail, -1)), ((head, 1), (middle, -1))
+    login_day = Case(When(kind=EngagementKind.LOGIN, then=TruncDate("occurred_at", tzinfo=dt.UTC)), default=None,
+                     output_field=DateField())  # fmt: skip
     return (
-        EngagementEvent.objects.filter(customers, cut.raw_q("occurred_at"), kind__in=_ALL_KINDS)
+        EngagementEvent.objects.filter(customers, head | middle | tail, kind__in=_ALL_KINDS)
         .values("customer_id", "kind", "feature")
         .annotate(login_day=login_day)
         .values_list("customer_id", "kind", "feature", "login_day")
-        .annotate(current=Count("pk", filter=recent), previous=Count("pk", filter=~recent))
+        .annotate(current=_signed(current), previous=_signed(previous))
         .order_by()
     )
 
@@ -177,46 +184,50 @@ _SENTINEL_PK = -900_000_001
 _SENTINEL_NOW = dt.datetime(1900, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
 
 
-_SPLIT_FIELDS = ("rollup_first", "rollup_last", "split_day", "current_start", "current_end", "previous_start",
-                 "head_end", "split_start", "split_end", "today_start")  # fmt: skip
+_SPLIT_FIELDS = ("rollup_first", "rollup_last", "current_from", "previous_start", "current_start", "current_end",
+                 "head_edge", "split_edge", "tail_edge")  # fmt: skip
 
 
 def _split_params(cut: Split) -> dict[str, Any]:
     """A split as the named parameters of the compiled statement."""
     first, last = cut.rollup_days
-    values = (first, last, cut.split_day, cut.current.start, cut.current.end, cut.previous.start,
-              cut.head_end, cut.split_start, cut.split_end, cut.today_start)  # fmt: skip
+    values = (first, last, cut.current_from, cut.previous.start, cut.current.start, cut.current.end,
+              cut.head_edge, cut.split_edge, cut.tail_edge)  # fmt: skip
     return dict(zip(_SPLIT_FIELDS, values, strict=True))
 
 
-def _split_from(**p: Any) -> Split:
-    return Split(Window(p["current_start"], p["current_end"]), Window(p["previous_start"], p["current_start"]),
-                 (p["rollup_first"], p["rollup_last"]), p["split_day"], p["head_end"], p["split_start"], p["split_end"],
-                 p["today_start"])  # fmt: skip
+def _split_from(early: bool, **p: Any) -> Split:
+    return Split(Window(p["current_start"], p["current_end"]), Window(p["previous_start"], p["current_start"]), early,
+                 (p["rollup_first"], p["rollup_last"]), p["current_from"], p["head_edge"], p["split_edge"], p["tail_edge"])  # fmt: skip
 
 
 # Sentinels: every parameter a distinct value (see config.db.CompiledQuery).
 _SENTINEL_SPLIT = {
-    "rollup_first": dt.date(1900, 1, 22), "rollup_last": dt.date(1900, 2, 7), "split_day": dt.date(1900, 2, 3),
+    "rollup_first": dt.date(1900, 1, 22), "rollup_last": dt.date(1900, 2, 7), "current_from": dt.date(1900, 2, 3),
     **{name: dt.datetime(1900, 1, 1, 1, 1, i, tzinfo=dt.UTC) for i, name in enumerate(_SPLIT_FIELDS[3:], start=10)},
 }  # fmt: skip
 
-_ROLLUP_ONE = CompiledQuery(
-    lambda pk, **cut: _window_rows(Q(customer_id=pk), _split_from(**cut)), pk=_SENTINEL_PK, **_SENTINEL_SPLIT
-)
+# One compiled statement per half of the day (the raw corrections differ in shape).
+def _window_one(early: bool) -> CompiledQuery:
+    return CompiledQuery(
+        lambda pk, **cut: _window_rows(Q(customer_id=pk), _split_from(early, **cut)), pk=_SENTINEL_PK, **_SENTINEL_SPLIT
+    )
+
+
+_WINDOW_ONE = {True: _window_one(True), False: _window_one(False)}
 _LAST_LOGIN_ONE = CompiledQuery(lambda pk, now: _last_login_rows(Q(pk=pk), now), pk=_SENTINEL_PK, now=_SENTINEL_NOW)
 
 
 def engagement_windows(*, customer_pks: Sequence[int], now: dt.datetime) -> dict[int, EngagementWindow]:
     """Engagement of many customers over the last 30 days and the 30 before,
-    exact to the second (:mod:`customers.windows`), in two bounded queries: the
-    whole days from the daily rollup plus the partial edge days from the raw
-    events, summed in the database (one statement), and one index probe per
-    customer for the last login at or before ``now``."""
+    exact to the second (:mod:`customers.windows`), in two bounded queries:
+    the daily rollup's sums corrected at the windows' edges by the raw events
+    of at most half a day each, summed in the database (one statement), and
+    one index probe per customer for the last login at or before ``now``."""
     cut = split(now)
     if len(customer_pks) == 1:
         (pk,) = customer_pks
-        rows = _ROLLUP_ONE.rows(pk=pk, **_split_params(cut))
+        rows = _WINDOW_ONE[cut.early].rows(pk=pk, **_split_params(cut))
         last_logins = _LAST_LOGIN_ONE.rows(pk=pk, now=now)
     else:
         rows = _window_rows(Q(customer_id__in=customer_pks), cut)
@@ -232,8 +243,10 @@ def engagement_windows(*, customer_pks: Sequence[int], now: dt.datetime) -> dict
         if login_day is not None and current:
             window.logins_by_day[login_day] = window.logins_by_day.get(login_day, 0) + current
     for pk, last in last_logins:
-        window = windows[pk]
-        windows[pk] = EngagementWindow(window.current, window.previous, len(window.logins_by_day), last, window.logins_by_day)
+        w = windows[pk]  # corrections may have brought some sums to zero
+        current, previous = {k: n for k, n in w.current.items() if n}, {k: n for k, n in w.previous.items() if n}
+        days = {day: n for day, n in w.logins_by_day.items() if n}
+        windows[pk] = EngagementWindow(current, previous, len(days), last, days)
     return windows
 
 

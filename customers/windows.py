@@ -7,9 +7,9 @@ it when ``start < t <= end``. "The last 30 days" at ``now`` is
 (logins, active days, features, API calls, errors, tickets, the trend), so a
 login 29 days 23 hours ago counts and one 30 days and a second ago does not.
 
-Counting such a window costs a constant number of index probes: the UTC days
-wholly inside it come from the daily rollup, the two partial days at its edges
-from the raw rows (:func:`split`).
+Counting such a window reads the daily rollup and corrects it at the edges
+with the raw rows of at most half a day each (:func:`split`), whatever the
+account's history.
 """
 
 from __future__ import annotations
@@ -45,12 +45,6 @@ class Window:
         """The ORM filter ``start < field <= end``."""
         return Q(**{f"{field}__gt": self.start, f"{field}__lte": self.end})
 
-    @property
-    def whole_days(self) -> tuple[dt.date, dt.date]:
-        """The first and last UTC days lying wholly inside the window (the
-        first is after the last when there is none)."""
-        return utc_day(self.start) + dt.timedelta(days=1), utc_day(self.end) - dt.timedelta(days=1)
-
     def before(self) -> Window:
         """The window of the same length that ends where this one starts."""
         return Window(self.start - (self.end - self.start), self.start)
@@ -63,35 +57,59 @@ def trailing(now: dt.datetime, *, days: int = WINDOW_DAYS) -> Window:
 
 @dataclass(frozen=True, slots=True)
 class Split:
-    """A current window and the one before it, cut where the daily rollup can
-    answer (whole UTC days) and where only the raw rows can (the edges).
+    """A current window and the one before it, cut so that the daily rollup
+    answers almost everything and the raw rows only correct the edges.
 
-    - ``rollup_days``: the days to read from the rollup, ``split_day`` excluded;
-      days after ``split_day`` are current, days before it previous.
-    - :meth:`raw_q`: the raw rows of everything else: the partial first day of
-      the previous window (``previous.start < t < head_end``), the whole
-      ``split_day`` (the current window starts inside it) and today up to
-      ``now`` (``today_start <= t <= current.end``). A raw row is current when
-      it is after ``current.start``.
+    The rollup is read for every UTC day from the previous window's first day
+    to today: days from ``current_from`` on count as current, earlier days as
+    previous. Three instants (``previous.start``, ``current.start`` and
+    ``now``) fall inside a day, so the raw rows of part of those days correct
+    the sums, always the shorter part (``early``: ``now`` is in the first
+    half of its UTC day, and so are the other two, whole days apart):
 
-    Every instant the queries need is a field, so a compiled statement takes
-    them as parameters.
+    ============  ==============================  ===========================
+    edge          early                           late
+    ============  ==============================  ===========================
+    head day      ``[midnight, previous.start]``  ``(previous.start, next
+                  counted but outside: -1 prev    midnight)``: day not read
+                                                  from the rollup, +1 prev
+    split day     ``[midnight, current.start]``:  ``(current.start, next
+                  day counted current; these      midnight)``: day counted
+                  -1 current, +1 previous         previous; these +1 current,
+                                                  -1 previous
+    today         ``(now, next midnight)``: future events counted: -1 current
+    ============  ==============================  ===========================
+
+    So the raw rows read are at most half a day at two edges (plus any
+    events dated after ``now``, normally none), however old the account.
+    Every instant and day the queries need is a field, so a compiled
+    statement takes them as parameters.
     """
 
     current: Window
     previous: Window
+    early: bool
     rollup_days: tuple[dt.date, dt.date]
-    split_day: dt.date
-    head_end: dt.datetime
-    split_start: dt.datetime
-    split_end: dt.datetime
-    today_start: dt.datetime
+    current_from: dt.date
+    head_edge: dt.datetime
+    split_edge: dt.datetime
+    tail_edge: dt.datetime
+
+    def head_q(self, field: str) -> Q:
+        if self.early:
+            return Q(**{f"{field}__gte": self.head_edge, f"{field}__lte": self.previous.start})
+        return Q(**{f"{field}__gt": self.previous.start, f"{field}__lt": self.head_edge})
+
+    def split_q(self, field: str) -> Q:
+        if self.early:
+            return Q(**{f"{field}__gte": self.split_edge, f"{field}__lte": self.current.start})
+        return Q(**{f"{field}__gt": self.current.start, f"{field}__lt": self.split_edge})
+
+    def tail_q(self, field: str) -> Q:
+        return Q(**{f"{field}__gt": self.current.end, f"{field}__lt": self.tail_edge})
 
     def raw_q(self, field: str) -> Q:
-        head = Q(**{f"{field}__gt": self.previous.start, f"{field}__lt": self.head_end})
-        middle = Q(**{f"{field}__gte": self.split_start, f"{field}__lt": self.split_end})
-        tail = Q(**{f"{field}__gte": self.today_start, f"{field}__lte": self.current.end})
-        return head | middle | tail
+        return self.head_q(field) | self.split_q(field) | self.tail_q(field)
 
 
 def split(now: dt.datetime, *, days: int = WINDOW_DAYS) -> Split:
@@ -100,15 +118,16 @@ def split(now: dt.datetime, *, days: int = WINDOW_DAYS) -> Split:
         raise ValueError("a split window needs at least two days")
     current = trailing(now, days=days)
     previous = current.before()
-    first = previous.whole_days[0]
-    split_day = utc_day(current.start)
+    head_day, split_day, today = utc_day(previous.start), utc_day(current.start), utc_day(now)
+    early = now - midnight(today) <= dt.timedelta(hours=12)
+    one = dt.timedelta(days=1)
     return Split(
         current=current,
         previous=previous,
-        rollup_days=(first, current.whole_days[1]),
-        split_day=split_day,
-        head_end=midnight(first),
-        split_start=midnight(split_day),
-        split_end=midnight(split_day + dt.timedelta(days=1)),
-        today_start=midnight(utc_day(now)),
+        early=early,
+        rollup_days=(head_day if early else head_day + one, today),
+        current_from=split_day if early else split_day + one,
+        head_edge=midnight(head_day) if early else midnight(head_day + one),
+        split_edge=midnight(split_day) if early else midnight(split_day + one),
+        tail_edge=midnight(today + one),
     )

@@ -26,27 +26,44 @@ def test_the_previous_window_ends_where_the_current_starts():
     assert cut.previous.start == NOW - dt.timedelta(days=60)
 
 
-EDGE_CASES = [NOW, dt.datetime(2026, 12, 2, 0, 0, tzinfo=dt.UTC), dt.datetime(2026, 3, 1, 23, 59, 59, 999999, tzinfo=dt.UTC)]
+EDGE_CASES = [
+    NOW,  # late in the day
+    dt.datetime(2026, 12, 2, 3, 10, tzinfo=dt.UTC),  # early
+    dt.datetime(2026, 12, 2, 0, 0, tzinfo=dt.UTC),
+    dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC),
+    dt.datetime(2026, 3, 1, 23, 59, 59, 999999, tzinfo=dt.UTC),
+]
 
 
 @pytest.mark.parametrize("now", EDGE_CASES)
-def test_every_instant_is_counted_once_by_exactly_one_part_of_the_split(now):
-    """Walk the 60 days hour by hour (plus the edges): each instant in either
-    window falls in the rollup's whole days or the raw edges, never both."""
+def test_rollup_days_plus_raw_corrections_count_every_instant_exactly_once(now):
+    """Walk 62 days around the windows (and their edges): the rollup's share of
+    an instant plus the signed raw corrections is 1 in the window it belongs
+    to and 0 elsewhere, including instants after ``now``."""
     cut = split(now)
     first, last = cut.rollup_days
-    probes = [cut.previous.start + dt.timedelta(minutes=37 * i) for i in range(60 * 24 * 60 // 37 + 2)]
-    probes += [cut.previous.start, cut.current.start, now, cut.split_start, cut.split_end, cut.today_start, cut.head_end]
+    probes = [cut.previous.start - dt.timedelta(days=1) + dt.timedelta(minutes=37 * i) for i in range(62 * 24 * 60 // 37 + 2)]
+    probes += [cut.previous.start, cut.current.start, now, cut.head_edge, cut.split_edge, cut.tail_edge]
+    probes += [p + d for p in list(probes[-6:]) for d in (dt.timedelta(microseconds=1), -dt.timedelta(microseconds=1))]
+    signs = {True: {"head": (0, -1), "split": (-1, 1), "tail": (-1, 0)}, False: {"head": (0, 1), "split": (1, -1), "tail": (-1, 0)}}
     for t in probes:
-        in_windows = t in cut.current or t in cut.previous
         day = t.date()
-        by_rollup = first <= day <= last and day != cut.split_day
-        raw = cut.raw_q("t")  # evaluate the Q's bounds by hand
-        by_raw = any(
-            all(_holds(t, lookup, bound) for lookup, bound in part.children) for part in raw.children
-        )
-        assert (by_rollup or by_raw) == in_windows, t
-        assert not (by_rollup and by_raw), t
+        current = previous = 0
+        if first <= day <= last:
+            current, previous = (1, 0) if day >= cut.current_from else (0, 1)
+        for name, q in (("head", cut.head_q("t")), ("split", cut.split_q("t")), ("tail", cut.tail_q("t"))):
+            if all(_holds(t, lookup, bound) for lookup, bound in q.children):
+                d_current, d_previous = signs[cut.early][name]
+                current, previous = current + d_current, previous + d_previous
+        assert (current, previous) == (int(t in cut.current), int(t in cut.previous)), t
+
+
+def test_the_raw_corrections_read_at_most_half_a_day_at_each_edge():
+    for now in EDGE_CASES:
+        cut = split(now)
+        for q in (cut.head_q("t"), cut.split_q("t")):
+            bounds = [bound for _lookup, bound in q.children]
+            assert max(bounds) - min(bounds) <= dt.timedelta(hours=12)
 
 
 def _holds(t: dt.datetime, lookup: str, bound: dt.datetime) -> bool:

@@ -18,7 +18,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from customers.models import EngagementEvent
-from customers.selectors import customer_ref_get
+from customers.selectors import customer_ref_get, engagement_windows
 from enrichment.providers.base import ProviderRequest
 from enrichment.providers.internal import EngagementMetricsProvider
 from tests.customers.factories import CustomerFactory
@@ -30,8 +30,11 @@ BASE = dt.datetime(2026, 6, 15, tzinfo=dt.UTC)
 
 # Offsets from `now`: the window edges exactly and a second either side, plus anywhere in 70 days.
 EDGES = [k * DAY + s * dt.timedelta(seconds=1) for k in (0, -30, -60) for s in (-1, 0, 1)]
-offsets = st.one_of(st.sampled_from(EDGES), st.integers(-70 * 86400, 2 * 86400).map(lambda s: dt.timedelta(seconds=s)))
-event = st.tuples(offsets, st.sampled_from(KINDS), st.sampled_from(FEATURES))
+near_edge = st.tuples(st.sampled_from((0, -30, -60)), st.integers(-86400, 86400)).map(lambda e: e[0] * DAY + dt.timedelta(seconds=e[1]))
+offsets = st.one_of(
+    st.sampled_from(EDGES), near_edge, st.integers(-70 * 86400, 2 * 86400).map(lambda s: dt.timedelta(seconds=s))
+)
+event = st.tuples(offsets, st.sampled_from((*KINDS, "login", "login")), st.sampled_from(FEATURES))
 subset = st.tuples(st.integers(2, 5), st.integers(0, 4))  # rows whose pk % m == r
 operation = st.one_of(
     st.tuples(st.just("bulk_create"), st.lists(event, min_size=1, max_size=25)),
@@ -114,6 +117,13 @@ def _brute_force(customer, now: dt.datetime) -> dict:
     }
 
 
+def _windows_brute_force(customer, now: dt.datetime) -> tuple[Counter, Counter]:
+    rows = list(EngagementEvent.objects.filter(customer=customer).values_list("occurred_at", "kind", "feature"))
+    current = Counter((k, f) for t, k, f in rows if now - 30 * DAY < t <= now)
+    previous = Counter((k, f) for t, k, f in rows if now - 60 * DAY < t <= now - 30 * DAY)
+    return current, previous
+
+
 def _from_context(customer, now: dt.datetime) -> dict:
     ref = customer_ref_get(external_id=customer.external_id)
     section = EngagementMetricsProvider().fetch_many([ProviderRequest(customer=ref, now=now)], sections={})[customer.pk]
@@ -129,10 +139,13 @@ EXPECTED_KEYS = (
 
 
 @pytest.mark.django_db(transaction=True)
-@hsettings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     ops=st.lists(operation, min_size=1, max_size=8),
-    now_offset=st.integers(0, 3 * 86400 * 1000).map(lambda ms: dt.timedelta(milliseconds=ms)),
+    # any hour of the day, evenly (the edges are corrected differently in each half of it)
+    now_offset=st.tuples(st.integers(0, 2), st.sampled_from(range(24)), st.integers(0, 3_599_999)).map(
+        lambda d: d[0] * DAY + dt.timedelta(hours=d[1], milliseconds=d[2])
+    ),
     later=st.sampled_from([dt.timedelta(0), dt.timedelta(seconds=1), dt.timedelta(hours=7), -dt.timedelta(seconds=1)]),
 )
 def test_every_engagement_figure_equals_a_brute_force_count(ops, now_offset, later):
@@ -142,4 +155,6 @@ def test_every_engagement_figure_equals_a_brute_force_count(ops, now_offset, lat
         for op in ops:
             _apply(op, customer, now, other)
     asked_at = now + later  # the context is also asked for a moment later or earlier
+    window = engagement_windows(customer_pks=[customer.pk], now=asked_at)[customer.pk]
+    assert (Counter(window.current), Counter(window.previous)) == _windows_brute_force(customer, asked_at)
     assert _from_context(customer, asked_at) == _brute_force(customer, asked_at)
