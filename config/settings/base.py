@@ -22,6 +22,8 @@ SECRET_KEY = env_str("SECRET_KEY", "insecure-dev-key-change-me-in-production") o
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# True only in config.settings.production: demo seeding refuses to run there.
+IS_PRODUCTION = False
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -25,3 +25,4 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SERVER_EMAIL = env_str("SERVER_EMAIL", "root@localhost")
+IS_PRODUCTION = True  # seed_demo refuses to run here without --i-know-this-is-production

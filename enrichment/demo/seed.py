@@ -11,7 +11,8 @@ here in bulk.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -26,6 +27,8 @@ from enrichment.demo.accounts import FIXED_ACCOUNTS
 from enrichment.demo.builders import Blueprint, Clock, numbers_random
 from enrichment.demo.generated import GENERATED_PREFIX, generated_build, generated_external_id
 from support.models import Incident, IncidentImpact, IncidentStatus, Ticket
+
+Phase = Callable[[str], AbstractContextManager]
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin"
@@ -58,28 +61,37 @@ class DemoSeedResult:
 
 
 @transaction.atomic
-def demo_seed(*, customers: int = 200, seed: int = 42) -> DemoSeedResult:
+def demo_seed(*, customers: int = 200, seed: int = 42, create_admin: bool = True, phase: Phase | None = None) -> DemoSeedResult:
     """Create the demo data set: plans, the three fixed accounts, ``customers``
-    generated customers, incidents and the ``admin``/``admin`` superuser.
+    generated customers, incidents and (``create_admin``) the ``admin``/``admin`` superuser.
 
     Idempotent: fixed accounts, incidents and the admin are created only when
     missing, generated customers only for the ``cust_NNNNNN`` ids not present yet;
     nothing existing is modified (an existing user's password is never reset).
     Deterministic for a given ``seed`` apart from times, which are relative to now.
     Events are bulk-inserted and the daily rollup is rebuilt once at the end.
+    ``phase(name)`` is entered around each step (the command's progress).
     """
     if customers < 0:
         raise ValueError("customers must be >= 0")
+    step = phase or _no_phase
     now = timezone.now()
     clock = Clock(now=now, today=now.date())
-    plans, plans_created = _plans_ensure()
-    blueprints = _fixed_accounts_build(clock, plans, seed)
-    fixed_created = tuple(bp.customer.external_id for bp in blueprints)
-    generated, existing = _generated_build_missing(clock, plans, seed, customers)
-    blueprints.extend(generated)
-    counts = _blueprints_save(blueprints)
-    incidents_created = _incidents_ensure(clock)
-    admin_created = _admin_ensure()
+    with step("accounts built"):
+        plans, plans_created = _plans_ensure()
+        blueprints = _fixed_accounts_build(clock, plans, seed)
+        fixed_created = tuple(bp.customer.external_id for bp in blueprints)
+        generated, existing = _generated_build_missing(clock, plans, seed, customers)
+        blueprints.extend(generated)
+    with step("customers, contacts, subscriptions, invoices, tickets saved"):
+        counts = _blueprints_save(blueprints)
+    with step("engagement events saved"):
+        counts["events"] = _events_save(blueprints)
+    with step("daily rollup rebuilt"):
+        counts["rollup_rows"] = engagement_rollup_rebuild(customer_ids=[bp.customer.pk for bp in blueprints])
+    with step("incidents"):
+        incidents_created = _incidents_ensure(clock)
+    admin_created = _admin_ensure() if create_admin else False
     return DemoSeedResult(
         customers_created=len(blueprints),
         customers_existing=existing,
@@ -94,6 +106,11 @@ def demo_seed(*, customers: int = 200, seed: int = 42) -> DemoSeedResult:
         incidents_created=incidents_created,
         admin_created=admin_created,
     )
+
+
+@contextmanager
+def _no_phase(_name: str) -> Iterator[None]:
+    yield
 
 
 def _plans_ensure() -> tuple[dict[str, Plan], int]:
@@ -185,7 +202,7 @@ def _generated_build_missing(clock: Clock, plans: Mapping[str, Plan], seed: int,
 
 
 def _blueprints_save(blueprints: Sequence[Blueprint]) -> dict[str, int]:
-    """Bulk-insert every blueprint, parents first (primary keys come back from the insert)."""
+    """Bulk-insert every blueprint's rows but events, parents first (primary keys come back from the insert)."""
     Customer.objects.bulk_create([bp.customer for bp in blueprints if bp.customer.pk is None], batch_size=500)
     contacts = [c for bp in blueprints for c in bp.contacts]
     subscriptions = [s for bp in blueprints for s in bp.subscriptions]
@@ -195,16 +212,7 @@ def _blueprints_save(blueprints: Sequence[Blueprint]) -> dict[str, int]:
     Subscription.objects.bulk_create(subscriptions, batch_size=1000)
     Invoice.objects.bulk_create(invoices, batch_size=1000)
     Ticket.objects.bulk_create(tickets, batch_size=1000)
-    events = _events_save(blueprints)
-    rollup_rows = engagement_rollup_rebuild(customer_ids=[bp.customer.pk for bp in blueprints])
-    return {
-        "contacts": len(contacts),
-        "subscriptions": len(subscriptions),
-        "invoices": len(invoices),
-        "tickets": len(tickets),
-        "events": events,
-        "rollup_rows": rollup_rows,
-    }
+    return {"contacts": len(contacts), "subscriptions": len(subscriptions), "invoices": len(invoices), "tickets": len(tickets)}
 
 
 def _events_save(blueprints: Sequence[Blueprint]) -> int:
