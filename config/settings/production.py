@@ -15,9 +15,9 @@ if DEBUG:
 
 LOG_JSON = env_bool("LOG_JSON", True)
 from config.logging import configure_logging
-from config.settings.base import LOG_LEVEL
+from config.settings.base import CELERY_QUIET_TASKS, LOG_LEVEL
 
-configure_logging(json_lines=LOG_JSON, level=LOG_LEVEL)
+configure_logging(json_lines=LOG_JSON, level=LOG_LEVEL, quiet_tasks=CELERY_QUIET_TASKS)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

@@ -4,7 +4,9 @@ free port, a database pointed at a port where nothing listens."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from django.conf import settings
 from django.db import connection
 
 
@@ -67,3 +70,56 @@ def database_on_closed_port():
         connection.close()
         connection.close_pool()
         connection.settings_dict["PORT"] = real_port
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def service_env(**overrides: str) -> dict[str, str]:
+    """The environment a deployment would give a web or worker process that
+    uses the pytest database and this run's Redis."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DEBUG": "false",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "LOG_JSON": "true",
+        "ENRICHMENT_HEALTH_WRITES": "inline",
+        **overrides,
+    }
+    return {k: v for k, v in env.items() if v is not None}
+
+
+class Service:
+    """A subprocess in its own process group, output to ``log``; ``stop()`` ends the group."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], log: Path):
+        self.log = log
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+
+def wait_until(predicate, timeout: float, what: str, service: Service | None = None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    tail = service.text()[-4000:] if service else ""
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{tail}")

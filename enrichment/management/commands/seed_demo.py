@@ -66,7 +66,7 @@ class Command(BaseCommand):
         """Compute every context and backfill 12 weeks of health history, once."""
         if not health_history_needed():
             return "already present"
-        return f"{health_history_backfill(seed=seed)} daily rows (contexts computed for every customer)"
+        return f"{health_history_backfill(seed=seed)} daily rows written (contexts computed for every customer)"
 
     def _summary(self, result: DemoSeedResult, *, seed: int, customers: int, production: bool, elapsed: float) -> None:
         write = self.stdout.write
