@@ -8,6 +8,7 @@ ends with one plain line on stdout: ``<phase>: <what was done> (<seconds>s)``.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Iterator
@@ -15,6 +16,20 @@ from contextlib import contextmanager
 
 from django.core.management.base import OutputWrapper
 from tqdm import tqdm
+
+
+@contextmanager
+def quiet_logs(verbosity: int) -> Iterator[None]:
+    """Below ``-v 2``, only warnings and errors are logged while a command runs:
+    the per-chunk INFO lines would bury the progress and the summary."""
+    root = logging.getLogger()
+    level = root.level
+    if verbosity < 2:
+        root.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        root.setLevel(level)
 
 
 class Progress:

@@ -116,3 +116,20 @@ def test_token_names_are_unique():
     with pytest.raises(CommandError, match="already exists"):
         run("create_api_token", "my-agent")
     assert ApiToken.objects.filter(name="my-agent").count() == 1
+
+
+class _Terminal(StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_a_bar_goes_to_stderr(demo, monkeypatch):
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    out = run("refresh_contexts", "--all")
+    assert "%|" in terminal.getvalue() and "ctx" in terminal.getvalue()  # tqdm's bar
+    assert "Refreshed" in out and "%|" not in out
+    plain = _Terminal()
+    monkeypatch.setattr("sys.stderr", plain)
+    run("refresh_contexts", "--all", "--no-progress")
+    assert plain.getvalue() == ""

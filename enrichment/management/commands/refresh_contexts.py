@@ -11,7 +11,7 @@ from django.utils import timezone
 from enrichment.engine.service import get_context_service
 from enrichment.history.selectors import customer_external_ids_for_refresh, customer_external_ids_known
 from enrichment.history.writer import health_flush
-from enrichment.management.progress import Progress
+from enrichment.management.progress import Progress, quiet_logs
 
 CHUNK = 200
 
@@ -44,7 +44,7 @@ class Command(BaseCommand):
             return
         service = get_context_service()
         refreshed = 0
-        with progress.bar("refresh", total=len(ids), unit="ctx") as bar:
+        with quiet_logs(options["verbosity"]), progress.bar("refresh", total=len(ids), unit="ctx") as bar:
             for start in range(0, len(ids), options["chunk"]):
                 chunk = ids[start : start + options["chunk"]]
                 refreshed += service.refresh_many(chunk, chunk_size=len(chunk))

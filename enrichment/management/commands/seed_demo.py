@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from enrichment.demo.changes import context_history_backfill
 from enrichment.demo.history import health_history_backfill, health_history_needed
 from enrichment.demo.seed import ADMIN_PASSWORD, ADMIN_USERNAME, DemoSeedResult, demo_seed
-from enrichment.management.progress import Progress
+from enrichment.management.progress import Progress, quiet_logs
 
 
 class Command(BaseCommand):
@@ -45,20 +43,13 @@ class Command(BaseCommand):
             )
         seed = int(options["seed"])  # type: ignore[arg-type]
         progress = Progress(self.stdout, interactive=False if options["no_progress"] else None)
-        quiet = int(options.get("verbosity", 1)) < 2  # per-customer INFO lines only with -v 2
-        root = logging.getLogger()
-        level = root.level
-        if quiet:
-            root.setLevel(max(level, logging.WARNING))
-        try:
+        with quiet_logs(int(options.get("verbosity", 1))):  # per-customer INFO lines only with -v 2
             result = demo_seed(customers=customers, seed=seed, create_admin=not production, phase=progress.phase)
             with progress.phase("health history") as step:
                 step.done(self._health_history(seed=seed))
             with progress.phase("context snapshots") as step:
                 written = context_history_backfill()
                 step.done(f"{written} scripted for customer_at_risk" if written else "already present")
-        finally:
-            root.setLevel(level)
         self._summary(result, seed=seed, customers=customers, production=production, elapsed=progress.elapsed())
 
     @staticmethod
