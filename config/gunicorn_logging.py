@@ -1,4 +1,8 @@
-"""Gunicorn's access log through structlog (``logger_class`` in ``gunicorn.conf.py``).
+"""Gunicorn's logs through structlog (``logger_class`` in ``gunicorn.conf.py``).
+
+Gunicorn's own lines (booting, worker timeouts) go to the root logger, so they
+are rendered like the application's (JSON in production); ``configure_master_logging``
+sets that up in the master, which never loads Django.
 
 One line per request, rendered like every application line (JSON in
 production), carrying the ``request_id`` that :class:`config.middleware.RequestIdMiddleware`
@@ -15,12 +19,28 @@ import os
 import structlog
 from gunicorn.glogging import Logger
 
+from config.logging import configure_logging
+
 PROBE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 access_logger = structlog.get_logger("http.access")
 
 
+def configure_master_logging() -> None:
+    """The same logging as the Django settings will configure in the workers:
+    JSON when ``LOG_JSON`` says so, or by default under production settings."""
+    production = os.environ.get("DJANGO_SETTINGS_MODULE", "").endswith(".production")
+    raw = os.environ.get("LOG_JSON", "").strip().lower()
+    json_lines = raw in ("1", "true", "yes", "on") if raw else production
+    configure_logging(json_lines=json_lines, level=os.environ.get("LOG_LEVEL", "INFO") or "INFO")
+
+
 class StructlogGunicornLogger(Logger):
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        self.error_log.handlers.clear()  # to the root logger's structlog handler instead
+        self.error_log.propagate = True
+
     def access(self, resp, req, environ, request_time) -> None:
         if not self.access_log_enabled:
             return

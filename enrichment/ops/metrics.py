@@ -107,7 +107,7 @@ def flush_tier_counts(**_signal) -> None:
             delta = TIER_COUNTS[index] - _FLUSHED[index]
             if delta > 0:
                 CONTEXT_REQUESTS.labels(tier).inc(delta)
-                _FLUSHED[index] += delta
+            _FLUSHED[index] += delta  # a reset of TIER_COUNTS (delta < 0) restarts from there
 
 
 def observe_provider(provider: str, seconds: float) -> None:

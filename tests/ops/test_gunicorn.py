@@ -98,3 +98,5 @@ def test_metrics_sum_both_workers_and_access_log_is_json_with_request_ids(gunico
         assert line["duration_ms"] > 0 and line["bytes"] > 0
     assert len({by_id[request_id]["pid"] for request_id in ids}) == 2  # both workers served requests
     assert "Bearer" not in server.text()
+    booting = [json.loads(line) for line in server.text().splitlines() if "Booting worker" in line]
+    assert len(booting) == 2 and all(line["logger"] == "gunicorn.error" for line in booting)  # gunicorn's own lines: JSON too
