@@ -70,27 +70,33 @@ def demo_seed(*, customers: int = 200, seed: int = 42, create_admin: bool = True
     nothing existing is modified (an existing user's password is never reset).
     Deterministic for a given ``seed`` apart from times, which are relative to now.
     Events are bulk-inserted and the daily rollup is rebuilt once at the end.
-    ``phase(name)`` is entered around each step (the command's progress).
+    ``phase(name)`` is entered around each step (the command's progress); what
+    it yields is told the step's outcome with ``done(summary)``.
     """
     if customers < 0:
         raise ValueError("customers must be >= 0")
     step = phase or _no_phase
     now = timezone.now()
     clock = Clock(now=now, today=now.date())
-    with step("accounts built"):
+    with step("accounts built") as done:
         plans, plans_created = _plans_ensure()
         blueprints = _fixed_accounts_build(clock, plans, seed)
         fixed_created = tuple(bp.customer.external_id for bp in blueprints)
         generated, existing = _generated_build_missing(clock, plans, seed, customers)
         blueprints.extend(generated)
-    with step("customers, contacts, subscriptions, invoices, tickets saved"):
+        done.done(f"{len(blueprints)} new customers ({existing} already present)")
+    with step("rows saved") as done:
         counts = _blueprints_save(blueprints)
-    with step("engagement events saved"):
+        done.done(", ".join(f"{n} {name}" for name, n in counts.items()))
+    with step("engagement events saved") as done:
         counts["events"] = _events_save(blueprints)
-    with step("daily rollup rebuilt"):
+        done.done(f"{counts['events']} events")
+    with step("daily rollup rebuilt") as done:
         counts["rollup_rows"] = engagement_rollup_rebuild(customer_ids=[bp.customer.pk for bp in blueprints])
-    with step("incidents"):
+        done.done(f"{counts['rollup_rows']} daily rows")
+    with step("incidents") as done:
         incidents_created = _incidents_ensure(clock)
+        done.done(f"{incidents_created} created")
     admin_created = _admin_ensure() if create_admin else False
     return DemoSeedResult(
         customers_created=len(blueprints),
@@ -108,9 +114,14 @@ def demo_seed(*, customers: int = 200, seed: int = 42, create_admin: bool = True
     )
 
 
+class _Quiet:
+    def done(self, summary: str) -> None:
+        pass
+
+
 @contextmanager
-def _no_phase(_name: str) -> Iterator[None]:
-    yield
+def _no_phase(_name: str) -> Iterator[_Quiet]:
+    yield _Quiet()
 
 
 def _plans_ensure() -> tuple[dict[str, Plan], int]:

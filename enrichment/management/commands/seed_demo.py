@@ -61,16 +61,9 @@ class Command(BaseCommand):
 
     def _summary(self, result: DemoSeedResult, *, seed: int, customers: int, production: bool, elapsed: float) -> None:
         write = self.stdout.write
-        write(f"  customers created:   {result.customers_created} ({result.customers_existing} generated already present)")
+        write(f"Customers: {result.customers_created} created, {result.customers_existing} generated already present.")
         if result.fixed_accounts_created:
-            write(f"  fixed accounts:      {', '.join(result.fixed_accounts_created)}")
-        write(f"  contacts:            {result.contacts}")
-        write(f"  subscriptions:       {result.subscriptions}")
-        write(f"  invoices:            {result.invoices}")
-        write(f"  tickets:             {result.tickets}")
-        write(f"  engagement events:   {result.events} ({result.rollup_rows} daily rollup rows)")
-        write(f"  plans created:       {result.plans_created}")
-        write(f"  incidents created:   {result.incidents_created}")
+            write(f"Fixed accounts created: {', '.join(result.fixed_accounts_created)}.")
         write("Try: customer_123 (Acme Corp), customer_at_risk (Globex Industries), customer_trial (Initech).")
         if production:
             write("Admin login: none created under production settings (use `manage.py createsuperuser`).")
