@@ -124,6 +124,29 @@ def _no_phase(_name: str) -> Iterator[_Quiet]:
     yield _Quiet()
 
 
+@dataclass(frozen=True, slots=True)
+class DemoSeedPlan:
+    """What :func:`demo_seed` would add, read without writing (``seed_demo --dry-run``)."""
+
+    fixed_accounts: tuple[str, ...]
+    generated: int
+    generated_existing: int
+    admin: bool
+
+
+def demo_seed_plan(*, customers: int, create_admin: bool = True) -> DemoSeedPlan:
+    present = set(Customer.objects.filter(external_id__startswith=GENERATED_PREFIX).values_list("external_id", flat=True))
+    missing = sum(1 for i in range(1, customers + 1) if generated_external_id(i) not in present)
+    fixed_present = set(Customer.objects.filter(external_id__in=list(FIXED_ACCOUNTS)).values_list("external_id", flat=True))
+    admin_missing = not get_user_model()._default_manager.filter(username=ADMIN_USERNAME).exists()
+    return DemoSeedPlan(
+        fixed_accounts=tuple(external_id for external_id in FIXED_ACCOUNTS if external_id not in fixed_present),
+        generated=missing,
+        generated_existing=customers - missing,
+        admin=create_admin and admin_missing,
+    )
+
+
 def _plans_ensure() -> tuple[dict[str, Plan], int]:
     """The catalogue's plans by code (existing ones are kept as they are) and how many were created."""
     plans, created = {}, 0

@@ -40,6 +40,16 @@ def test_seed_demo_reports_each_phase_and_the_total_time_last(demo):
     assert "password 'admin'" in demo
 
 
+def test_seed_demo_dry_run_changes_nothing():
+    out = run("seed_demo", customers=4, dry_run=True)
+    assert out.startswith("Dry run: would create 4 generated customers (0 already present), fixed accounts: customer_123")
+    assert "admin user: admin/admin" in out
+    assert not Customer.objects.exists() and not get_user_model().objects.exists()
+    run("seed_demo", customers=2)
+    again = run("seed_demo", customers=4, dry_run=True)
+    assert "would create 2 generated customers (2 already present), fixed accounts: none (all present); admin user: no." in again
+
+
 def test_seed_demo_refuses_production_settings(settings):
     settings.IS_PRODUCTION = True
     with pytest.raises(CommandError, match="--i-know-this-is-production"):

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from enrichment.demo.changes import context_history_backfill
 from enrichment.demo.history import health_history_backfill, health_history_needed
-from enrichment.demo.seed import ADMIN_PASSWORD, ADMIN_USERNAME, DemoSeedResult, demo_seed
+from enrichment.demo.seed import ADMIN_PASSWORD, ADMIN_USERNAME, DemoSeedResult, demo_seed, demo_seed_plan
 from enrichment.management.progress import Progress, quiet_logs
 
 
@@ -28,6 +28,7 @@ class Command(BaseCommand):
             dest="production_ok",
             help="Run under production settings anyway (no admin/admin user is created there).",
         )
+        parser.add_argument("--dry-run", action="store_true", help="Say what would be created; change nothing.")
         parser.add_argument("--no-progress", action="store_true", help="Plain lines even on a terminal.")
 
     def handle(self, *args: object, **options: object) -> None:
@@ -42,6 +43,14 @@ class Command(BaseCommand):
                 "(no admin/admin user is created there)."
             )
         seed = int(options["seed"])  # type: ignore[arg-type]
+        if options["dry_run"]:
+            plan = demo_seed_plan(customers=customers, create_admin=not production)
+            fixed = ", ".join(plan.fixed_accounts) or "none (all present)"
+            self.stdout.write(
+                f"Dry run: would create {plan.generated} generated customers ({plan.generated_existing} already present), "
+                f"fixed accounts: {fixed}; admin user: {'admin/admin' if plan.admin else 'no'}."
+            )
+            return
         progress = Progress(self.stdout, interactive=False if options["no_progress"] else None)
         with quiet_logs(int(options.get("verbosity", 1))):  # per-customer INFO lines only with -v 2
             result = demo_seed(customers=customers, seed=seed, create_admin=not production, phase=progress.phase)
