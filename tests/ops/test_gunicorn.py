@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
-import sys
 import time
 from io import StringIO
 from pathlib import Path
@@ -18,7 +16,7 @@ import pytest
 from django.core.management import call_command
 
 from enrichment.api.tokens import api_token_create
-from tests.ops.helpers import Service, free_port, service_env, wait_until
+from tests.ops.helpers import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -29,38 +27,10 @@ def tier_total(text: str) -> float:
     return sum(float(m) for m in re.findall(r'^enrichment_context_requests_total\{tier="[a-z0-9]+"\} ([0-9.e+]+)$', text, re.M))
 
 
-@pytest.fixture
-def gunicorn(tmp_path):
-    port = free_port()
-    multiproc = tmp_path / "prometheus"
-    multiproc.mkdir()
-    env = service_env(
-        DJANGO_SETTINGS_MODULE="config.settings.production",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1",
-        PROMETHEUS_MULTIPROC_DIR=str(multiproc),
-        WEB_CONCURRENCY="2",
-        API_THROTTLE_RATE="off",
-    )
-    server = Service([sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}"], env, tmp_path / "gunicorn.log")
-
-    def up():
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until(up, 30, "gunicorn to answer", server)
-        yield f"http://127.0.0.1:{port}", server, multiproc
-    finally:
-        server.stop()
-
-
-def test_metrics_sum_both_workers_and_access_log_is_json_with_request_ids(gunicorn):
+def test_metrics_sum_both_workers_and_access_log_is_json_with_request_ids(start_gunicorn):
     call_command("seed_demo", customers=0, stdout=StringIO())
     _token, raw = api_token_create(name="gunicorn-test")
-    url, server, multiproc = gunicorn
+    url, server, multiproc = start_gunicorn()
     headers = {"Authorization": f"Bearer {raw}"}
     ids = []
     for i in range(N):

@@ -1,55 +1,24 @@
-"""A request id followed from an HTTP request, through the Celery task it
-enqueues, to the log lines of a real worker process (``celery -A config worker``)."""
+"""A request id followed from an HTTP request (to gunicorn), through the Celery
+task it enqueues, to a real worker process: the access line, the application's
+lines and the worker's lines of that request all carry it."""
 
 from __future__ import annotations
 
 import json
-import os
-import sys
+import re
 import time
+from io import StringIO
 
+import httpx
 import pytest
-import redis
-from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from config.celery_app import app as celery_app
 from customers.models import Customer
-from tests.ops.helpers import Service, service_env, wait_until
+from tests.ops.conftest import broker_env
+from tests.ops.helpers import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-PREFIX = f"test-ops-{os.getpid()}-{time.time_ns()}:"
-
-
-def reset_publisher() -> None:
-    """Forget pooled broker connections and producers: the next publish connects
-    with the current broker settings (an earlier test may have pooled others)."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker_prefix(settings):
-    """Publish non-eagerly to this run's Redis with a key prefix of our own."""
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    reset_publisher()
-    eager, options = celery_app.conf.task_always_eager, dict(celery_app.conf.broker_transport_options or {})
-    url = celery_app.conf.broker_url
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_transport_options = {**options, "global_keyprefix": PREFIX}
-    celery_app.conf.broker_url = settings.CELERY_BROKER_URL
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    yield PREFIX
-    celery_app.conf.task_always_eager = eager
-    celery_app.conf.broker_transport_options = options
-    celery_app.conf.broker_url = url
-    reset_publisher()
-    for key in client.scan_iter(match=f"{PREFIX}*", count=1000):
-        client.delete(key)
-    client.close()
 
 
 def json_lines(text: str) -> list[dict]:
@@ -63,34 +32,42 @@ def json_lines(text: str) -> list[dict]:
     return lines
 
 
-def test_request_id_reaches_the_worker(admin_client, broker_prefix, tmp_path):
-    call_command("seed_demo", customers=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
-    customer = Customer.objects.get(external_id="customer_123")
-    request_id = f"trace-{time.time_ns()}"
-
-    response = admin_client.post(
-        "/admin/customers/customer/",
-        {"action": "refresh_selected_contexts", "_selected_action": [customer.pk]},
-        HTTP_X_REQUEST_ID=request_id,
+def admin_session(url: str) -> tuple[httpx.Client, str]:
+    """Logged in to the admin over HTTP; returns the client and its CSRF token."""
+    client = httpx.Client(base_url=url, timeout=10)
+    client.get("/admin/login/")
+    token = client.cookies["csrftoken"]
+    login = client.post(
+        "/admin/login/", data={"csrfmiddlewaretoken": token, "username": "ops", "password": "ops-pass-1", "next": "/admin/"}
     )
-    assert response.status_code == 302
-    assert response.wsgi_request.request_id == request_id
+    assert login.status_code == 302, login.text[:500]
+    return client, client.cookies["csrftoken"]
 
-    env = service_env(CELERY_BROKER_URL=settings.CELERY_BROKER_URL, CELERY_BROKER_KEY_PREFIX=broker_prefix)
-    worker = Service(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "celery,external,refresh", "-c", "1", "-l", "info",
-         "--without-heartbeat", "--without-mingle", "--without-gossip", "-n", f"ops-{time.monotonic_ns()}@%h"],
-        env, tmp_path / "worker.log",
-    )  # fmt: skip
-    try:
 
-        def traced():
-            return [line for line in json_lines(worker.text()) if line.get("request_id") == request_id]
+def test_request_id_from_gunicorn_to_the_worker(broker_prefix, start_gunicorn, start_worker, settings):
+    call_command("seed_demo", customers=0, stdout=StringIO())
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]  # what the server checks with
+    get_user_model().objects.create_superuser("ops", "ops@example.com", "ops-pass-1")
+    customer = Customer.objects.get(external_id="customer_123")
+    env = {**broker_env(broker_prefix), "CELERY_TASK_ALWAYS_EAGER": "false"}
+    url, web, _ = start_gunicorn(**env)
+    worker = start_worker(**env)
 
-        lines = wait_until(lambda: [x for x in traced() if "succeeded" in x.get("event", "")], 60, "the task's success line", worker)
-    finally:
-        worker.stop()
-    assert lines[0]["task"] == "enrichment.refresh_contexts"
-    assert lines[0]["task_id"]
-    # every line the task wrote carries the id; the next task's lines do not inherit it
-    assert all(line.get("task") == "enrichment.refresh_contexts" for line in traced())
+    request_id = f"trace-{time.time_ns()}"
+    client, csrf = admin_session(url)
+    response = client.post(
+        "/admin/customers/customer/",
+        data={"csrfmiddlewaretoken": csrf, "action": "refresh_selected_contexts", "_selected_action": [str(customer.pk)]},
+        headers={"X-Request-ID": request_id},
+    )
+    assert response.status_code == 302, response.text[:500]
+    assert response.headers["X-Request-ID"] == request_id
+
+    def traced(service):
+        return [line for line in json_lines(service.text()) if line.get("request_id") == request_id]
+
+    done = wait_until(lambda: [x for x in traced(worker) if re.search(r"succeeded", x.get("event", ""))], 60, "the task's line", worker)
+    access = wait_until(lambda: [x for x in traced(web) if x.get("event") == "http_request"], 10, "the access line", web)
+    assert (access[0]["method"], access[0]["path"], access[0]["status"]) == ("POST", "/admin/customers/customer/", 302)
+    assert done[0]["task"] == "enrichment.refresh_contexts" and done[0]["task_id"]
+    assert all(line.get("task") == "enrichment.refresh_contexts" for line in traced(worker))  # only that task's lines
