@@ -23,12 +23,17 @@ migrate: venv
 seed: migrate
 	$(PY) manage.py seed_demo
 
+# The server starts in the background so that its own start-up lines come
+# first and the output ends with the admin URL and login.
 run: seed
-	@echo ""
-	@echo "  Admin:  http://$(HOST):$(PORT)/admin/   (login printed above)"
-	@echo "  Try:    $(PY) manage.py enrich customer_123 --format prompt"
-	@echo ""
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@$(PY) manage.py runserver $(HOST):$(PORT) & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null' INT TERM EXIT; \
+	$(PY) -c "import socket,time;d=time.time()+30;exec('while time.time()<d:\n try:\n  socket.create_connection((\"$(HOST)\",$(PORT)),0.5).close();break\n except OSError:\n  time.sleep(0.2)')"; \
+	echo ""; \
+	echo "  Try:    $(PY) manage.py enrich customer_123 --format prompt"; \
+	echo "  Admin:  http://$(HOST):$(PORT)/admin/   login: admin / admin   (Ctrl-C stops the server)"; \
+	echo ""; \
+	wait $$pid
 
 test: venv
 	bash scripts/test-services.sh

@@ -73,6 +73,7 @@ def measure_api(ids: list[str]) -> dict:
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "API_THROTTLE_RATE": "100000000/min",
         "CONTEXT_L1_TTL": "300",
+        "GUNICORN_ACCESS_LOG": "",  # gunicorn.conf.py: no access line per wrk request
     }
     server = subprocess.Popen(
         [

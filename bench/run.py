@@ -1,4 +1,4 @@
-"""`make bench`: every figure of DESIGN.md as a ratio against a floor measured
+"""`make bench`: every performance figure (bench/README.md) as a ratio against a floor measured
 in the same run, on PostgreSQL and Redis. Writes bench/results/latest.json.
 
     python -m bench.run [--scale full|small] [--skip-api]

@@ -22,7 +22,31 @@ def _redact_secrets(_logger, _name, event_dict):
     return event_dict
 
 
-def configure_logging(*, json_lines: bool, level: str = "INFO") -> None:
+class QuietTaskFilter(logging.Filter):
+    """Drops Celery's INFO lines about the routine tasks named in ``names``
+    ("received", "succeeded", beat's "Sending due task"): a task that runs
+    every 30 s would otherwise write thousands of lines a day saying nothing.
+    Warnings and errors about them pass."""
+
+    def __init__(self, names: list[str] | tuple[str, ...] = ()):
+        super().__init__()
+        self.names = frozenset(names)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or not self.names:
+            return True
+        args = record.args
+        if isinstance(args, dict):
+            return args.get("name") not in self.names
+        if isinstance(args, tuple):
+            return not any(isinstance(arg, str) and arg in self.names for arg in args)
+        return True
+
+
+_CELERY_CHATTY = ("celery.app.trace", "celery.worker.strategy", "celery.beat")
+
+
+def configure_logging(*, json_lines: bool, level: str = "INFO", quiet_tasks: list[str] | tuple[str, ...] = ()) -> None:
     shared = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -46,11 +70,13 @@ def configure_logging(*, json_lines: bool, level: str = "INFO") -> None:
                     "foreign_pre_chain": shared,
                 }
             },
+            "filters": {"quiet_tasks": {"()": QuietTaskFilter, "names": list(quiet_tasks)}},
             "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structlog"}},
             "root": {"handlers": ["console"], "level": level.upper()},
             "loggers": {
                 "django.db.backends": {"level": "WARNING"},
                 "django.server": {"level": "INFO"},
+                **{name: {"filters": ["quiet_tasks"]} for name in _CELERY_CHATTY},
             },
         }
     )

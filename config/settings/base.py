@@ -22,6 +22,8 @@ SECRET_KEY = env_str("SECRET_KEY", "insecure-dev-key-change-me-in-production") o
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# True only in config.settings.production: demo seeding refuses to run there.
+IS_PRODUCTION = False
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -296,6 +298,14 @@ CELERY_TASK_ROUTES = {
 }
 from celery.schedules import crontab
 
+# Beat records a heartbeat on every tick (enrichment_beat_last_tick_timestamp_seconds)
+# and ticks at least this often.
+CELERY_BEAT_SCHEDULER = "enrichment.ops.beat:HeartbeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 30
+# Routine beat tasks whose "received"/"succeeded"/"sending due task" lines Celery
+# logs at DEBUG rather than INFO (they run every 30 s); the tasks log at INFO
+# themselves when they do something.
+CELERY_QUIET_TASKS = ["enrichment.fetch_product_status"]
 CELERY_BEAT_SCHEDULE = {
     "refresh-active-contexts": {
         "task": "enrichment.refresh_active_contexts",
@@ -358,7 +368,7 @@ SPECTACULAR_SETTINGS = {
         "Enriched customer context for LLM support agents: who the customer is, plan, health, churn risk, "
         "engagement, support history, subscription and flags, as JSON and as a ready `<customer_context>` "
         "prompt block. Authenticate with `Authorization: Bearer <token>` (create one with "
-        "`python manage.py create_api_token NAME`). Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`. "
+        '`python manage.py create_api_token NAME`). Errors are `{"error": {"code", "message", "details"}}`. '
         "A `customer_facing` token never sees MRR, revenue, churn risk or the health breakdown."
     ),
     "VERSION": "1.0.0",
@@ -380,4 +390,4 @@ LOGGING_CONFIG = None  # configured by config.logging.configure_logging below
 
 from config.logging import configure_logging
 
-configure_logging(json_lines=LOG_JSON, level=LOG_LEVEL)
+configure_logging(json_lines=LOG_JSON, level=LOG_LEVEL, quiet_tasks=CELERY_QUIET_TASKS)

@@ -15,9 +15,9 @@ if DEBUG:
 
 LOG_JSON = env_bool("LOG_JSON", True)
 from config.logging import configure_logging
-from config.settings.base import LOG_LEVEL
+from config.settings.base import CELERY_QUIET_TASKS, LOG_LEVEL
 
-configure_logging(json_lines=LOG_JSON, level=LOG_LEVEL)
+configure_logging(json_lines=LOG_JSON, level=LOG_LEVEL, quiet_tasks=CELERY_QUIET_TASKS)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
@@ -25,3 +25,4 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SERVER_EMAIL = env_str("SERVER_EMAIL", "root@localhost")
+IS_PRODUCTION = True  # seed_demo refuses to run here without --i-know-this-is-production

@@ -10,7 +10,7 @@ class ApiToken(models.Model):
     """An API key for agents. The secret is shown once and stored as a SHA-256
     hash; ``prefix`` finds the row without scanning."""
 
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, unique=True, help_text="Who or what uses the token; unique.")
     prefix = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
     scope = models.CharField(max_length=20, choices=TokenScope.choices, default=TokenScope.FULL)

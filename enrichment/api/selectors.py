@@ -37,3 +37,13 @@ def customer_exists(*, customer_id: str) -> bool:
 def api_token_by_prefix(*, prefix: str) -> ApiToken | None:
     """The token with this prefix (the part after ``cce_``), revoked or not."""
     return ApiToken.objects.filter(prefix=prefix).first()
+
+
+def api_token_by_name(*, name: str) -> ApiToken | None:
+    return ApiToken.objects.filter(name=name).first()
+
+
+def api_tokens_list(*, include_revoked: bool = False) -> QuerySet:
+    """Tokens by name, active ones only unless ``include_revoked``."""
+    tokens = ApiToken.objects.order_by("name")
+    return tokens if include_revoked else tokens.filter(revoked_at__isnull=True)

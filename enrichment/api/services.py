@@ -1,17 +1,14 @@
 """What the API's views call: the context service's results, shaped and
-redacted for a token's scope, plus the batch, ingestion and health checks."""
+redacted for a token's scope, plus the batch and ingestion."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import structlog
-from django.core.cache import caches
-from django.db import DatabaseError, connections
 
 from customers.selectors import customer_ref_get
 from customers.services import EventInput, IngestResult, engagement_events_ingest
@@ -189,27 +186,3 @@ def events_ingest(*, events: Sequence[dict[str, Any]]) -> IngestResult:
             for e in events
         ]
     )
-
-
-def system_health() -> dict[str, str]:
-    """Whether the database and the cache answer: ``{"status", "database", "cache"}``."""
-    result = {"status": "ok", "database": "ok", "cache": "ok"}
-    try:
-        with connections["default"].cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError as exc:
-        logger.warning("healthz_database_down", error=type(exc).__name__)
-        result["database"] = "unreachable"
-    try:
-        cache = caches["default"]
-        probe = uuid.uuid4().hex
-        cache.set("healthz:probe", probe, timeout=10)
-        if cache.get("healthz:probe") != probe:
-            raise ConnectionError("the cache did not return what was written")
-    except Exception as exc:  # noqa: BLE001 - any cache failure means "down"
-        logger.warning("healthz_cache_down", error=type(exc).__name__)
-        result["cache"] = "unreachable"
-    if "unreachable" in (result["database"], result["cache"]):
-        result["status"] = "error"
-    return result

@@ -67,6 +67,8 @@ def api_token_create(*, name: str, scope: str = TokenScope.FULL, created_by=None
     name = (name or "").strip()
     if scope not in TokenScope.values:
         raise ValidationError({"scope": f"scope must be one of: {', '.join(TokenScope.values)}"})
+    if name and ApiToken.objects.filter(name=name).exists():
+        raise ValidationError({"name": f"A token named {name!r} already exists (revoked or not); choose another name."})
     secret = secrets.token_urlsafe(32)
     while True:
         prefix = secrets.token_hex(PREFIX_LENGTH // 2)

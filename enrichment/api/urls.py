@@ -1,7 +1,8 @@
 """The API's URLs, included at the site root by ``config/urls.py``:
 
 ``/api/v1/...`` the endpoints, ``/api/schema/`` the OpenAPI 3 schema,
-``/api/docs/`` Swagger UI (served from our own static files), ``/healthz``.
+``/api/docs/`` Swagger UI (served from our own static files), ``/healthz`` (liveness) and
+``/readyz`` (readiness).
 """
 
 from django.urls import path
@@ -28,4 +29,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("healthz", views.HealthView.as_view(), name="healthz"),
+    path("readyz", views.ReadyView.as_view(), name="readyz"),
 ]

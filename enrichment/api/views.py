@@ -20,6 +20,7 @@ from enrichment.api.permissions import HasFullScope
 from enrichment.api.selectors import customer_directory, customer_exists
 from enrichment.context.exceptions import CustomerNotFound
 from enrichment.engine.services import context_invalidate
+from enrichment.ops.readiness import readiness
 
 CONTEXT_TAG = ["context"]
 
@@ -236,8 +237,8 @@ class EventsIngestView(ApiView):
 # --- operations ------------------------------------------------------------------------------------
 
 
-class HealthView(APIView):
-    """Liveness and readiness for load balancers: no token, no throttle."""
+class _OperationsView(APIView):
+    """For orchestrators and load balancers: no token, no throttle."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -248,13 +249,33 @@ class HealthView(APIView):
     def get_exception_handler(self):
         return api_exception_handler
 
+
+class HealthView(_OperationsView):
+    """Liveness: the process answers. No dependency is consulted, so a Redis or
+    database outage never makes an orchestrator restart healthy processes."""
+
     @extend_schema(
         operation_id="healthz",
-        summary="Database and cache reachability",
+        summary="Liveness: the process answers (no dependency checked)",
         tags=["operations"],
         auth=[],
-        responses={200: s.HealthSerializer, 503: s.HealthSerializer},
+        responses={200: s.LivenessSerializer},
     )
     def get(self, request) -> Response:
-        result = services.system_health()
-        return Response(result, status=status.HTTP_200_OK if result["status"] == "ok" else status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response({"status": "ok"})
+
+
+class ReadyView(_OperationsView):
+    """Readiness: 503 only when the database is unreachable (answered within
+    a second); Redis or the broker down is ``degraded`` with 200."""
+
+    @extend_schema(
+        operation_id="readyz",
+        summary="Readiness: database required; cache and broker degraded, not failing",
+        tags=["operations"],
+        auth=[],
+        responses={200: s.ReadinessSerializer, 503: s.ReadinessSerializer},
+    )
+    def get(self, request) -> Response:
+        result = readiness()
+        return Response(result, status=status.HTTP_503_SERVICE_UNAVAILABLE if result["status"] == "error" else status.HTTP_200_OK)

@@ -11,7 +11,8 @@ here in bulk.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -25,6 +26,8 @@ from enrichment.demo.accounts import FIXED_ACCOUNTS
 from enrichment.demo.builders import Blueprint, Clock, numbers_random
 from enrichment.demo.generated import GENERATED_PREFIX, generated_build, generated_external_id
 from support.models import Incident, IncidentImpact, IncidentStatus, Ticket
+
+Phase = Callable[[str], AbstractContextManager]
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin"
@@ -57,28 +60,43 @@ class DemoSeedResult:
 
 
 @transaction.atomic
-def demo_seed(*, customers: int = 200, seed: int = 42) -> DemoSeedResult:
+def demo_seed(*, customers: int = 200, seed: int = 42, create_admin: bool = True, phase: Phase | None = None) -> DemoSeedResult:
     """Create the demo data set: plans, the three fixed accounts, ``customers``
-    generated customers, incidents and the ``admin``/``admin`` superuser.
+    generated customers, incidents and (``create_admin``) the ``admin``/``admin`` superuser.
 
     Idempotent: fixed accounts, incidents and the admin are created only when
     missing, generated customers only for the ``cust_NNNNNN`` ids not present yet;
     nothing existing is modified (an existing user's password is never reset).
     Deterministic for a given ``seed`` apart from times, which are relative to now.
-    Events are bulk-inserted and the daily rollup is rebuilt once at the end.
+    Events are bulk-inserted; the database's triggers count them in the daily rollup.
+    ``phase(name)`` is entered around each step (the command's progress); what
+    it yields is told the step's outcome with ``done(summary)``.
     """
     if customers < 0:
         raise ValueError("customers must be >= 0")
+    step = phase or _no_phase
     now = timezone.now()
     clock = Clock(now=now, today=now.date())
-    plans, plans_created = _plans_ensure()
-    blueprints = _fixed_accounts_build(clock, plans, seed)
-    fixed_created = tuple(bp.customer.external_id for bp in blueprints)
-    generated, existing = _generated_build_missing(clock, plans, seed, customers)
-    blueprints.extend(generated)
-    counts = _blueprints_save(blueprints)
-    incidents_created = _incidents_ensure(clock)
-    admin_created = _admin_ensure()
+    with step("accounts built") as done:
+        plans, plans_created = _plans_ensure()
+        blueprints = _fixed_accounts_build(clock, plans, seed)
+        fixed_created = tuple(bp.customer.external_id for bp in blueprints)
+        generated, existing = _generated_build_missing(clock, plans, seed, customers)
+        blueprints.extend(generated)
+        done.done(f"{len(blueprints)} new customers ({existing} already present)")
+    with step("rows saved") as done:
+        counts = _blueprints_save(blueprints)
+        done.done(", ".join(f"{n} {name}" for name, n in counts.items()))
+    with step("engagement events saved") as done:
+        counts["events"] = _events_save(blueprints)
+        done.done(f"{counts['events']} events")
+    with step("daily rollup (kept by the database's triggers)") as done:
+        counts["rollup_rows"] = EngagementDaily.objects.filter(customer_id__in=[bp.customer.pk for bp in blueprints]).count()
+        done.done(f"{counts['rollup_rows']} daily rows")
+    with step("incidents") as done:
+        incidents_created = _incidents_ensure(clock)
+        done.done(f"{incidents_created} created")
+    admin_created = _admin_ensure() if create_admin else False
     return DemoSeedResult(
         customers_created=len(blueprints),
         customers_existing=existing,
@@ -92,6 +110,39 @@ def demo_seed(*, customers: int = 200, seed: int = 42) -> DemoSeedResult:
         plans_created=plans_created,
         incidents_created=incidents_created,
         admin_created=admin_created,
+    )
+
+
+class _Quiet:
+    def done(self, summary: str) -> None:
+        pass
+
+
+@contextmanager
+def _no_phase(_name: str) -> Iterator[_Quiet]:
+    yield _Quiet()
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSeedPlan:
+    """What :func:`demo_seed` would add, read without writing (``seed_demo --dry-run``)."""
+
+    fixed_accounts: tuple[str, ...]
+    generated: int
+    generated_existing: int
+    admin: bool
+
+
+def demo_seed_plan(*, customers: int, create_admin: bool = True) -> DemoSeedPlan:
+    present = set(Customer.objects.filter(external_id__startswith=GENERATED_PREFIX).values_list("external_id", flat=True))
+    missing = sum(1 for i in range(1, customers + 1) if generated_external_id(i) not in present)
+    fixed_present = set(Customer.objects.filter(external_id__in=list(FIXED_ACCOUNTS)).values_list("external_id", flat=True))
+    admin_missing = not get_user_model()._default_manager.filter(username=ADMIN_USERNAME).exists()
+    return DemoSeedPlan(
+        fixed_accounts=tuple(external_id for external_id in FIXED_ACCOUNTS if external_id not in fixed_present),
+        generated=missing,
+        generated_existing=customers - missing,
+        admin=create_admin and admin_missing,
     )
 
 
@@ -184,7 +235,7 @@ def _generated_build_missing(clock: Clock, plans: Mapping[str, Plan], seed: int,
 
 
 def _blueprints_save(blueprints: Sequence[Blueprint]) -> dict[str, int]:
-    """Bulk-insert every blueprint, parents first (primary keys come back from the insert)."""
+    """Bulk-insert every blueprint's rows but events, parents first (primary keys come back from the insert)."""
     Customer.objects.bulk_create([bp.customer for bp in blueprints if bp.customer.pk is None], batch_size=500)
     contacts = [c for bp in blueprints for c in bp.contacts]
     subscriptions = [s for bp in blueprints for s in bp.subscriptions]
@@ -194,17 +245,7 @@ def _blueprints_save(blueprints: Sequence[Blueprint]) -> dict[str, int]:
     Subscription.objects.bulk_create(subscriptions, batch_size=1000)
     Invoice.objects.bulk_create(invoices, batch_size=1000)
     Ticket.objects.bulk_create(tickets, batch_size=1000)
-    events = _events_save(blueprints)
-    # The database's triggers counted the events in the daily rollup.
-    rollup_rows = EngagementDaily.objects.filter(customer_id__in=[bp.customer.pk for bp in blueprints]).count()
-    return {
-        "contacts": len(contacts),
-        "subscriptions": len(subscriptions),
-        "invoices": len(invoices),
-        "tickets": len(tickets),
-        "events": events,
-        "rollup_rows": rollup_rows,
-    }
+    return {"contacts": len(contacts), "subscriptions": len(subscriptions), "invoices": len(invoices), "tickets": len(tickets)}
 
 
 def _events_save(blueprints: Sequence[Blueprint]) -> int:

@@ -48,7 +48,7 @@ REFRESH_CHUNK = 500
 def _fan_out(customer_ids: list[str], reason: str) -> int:
     for start in range(0, len(customer_ids), REFRESH_CHUNK):
         refresh_context_batch.delay(customer_ids[start : start + REFRESH_CHUNK])
-    logger.info("contexts_refresh_scheduled", reason=reason, customers=len(customer_ids))
+    (logger.info if customer_ids else logger.debug)("contexts_refresh_scheduled", reason=reason, customers=len(customer_ids))
     return len(customer_ids)
 
 
@@ -82,7 +82,7 @@ def refresh_stale_external_data() -> int:
     pks = stale_external_customers()
     for pk in pks:
         fetch_external_enrichment.delay(pk)
-    logger.info("external_refresh_scheduled", customers=len(pks))
+    (logger.info if pks else logger.debug)("external_refresh_scheduled", customers=len(pks))
     return len(pks)
 
 

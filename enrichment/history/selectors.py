@@ -8,6 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import Q
+
+from customers.models import Customer
 from enrichment.history.models import ContextSnapshot
 
 _FIELDS = ("created_at", "content_hash", "data")
@@ -33,3 +36,18 @@ def context_snapshot_rows(*, customer_pk: int, since: dt.datetime | None, limit:
 def context_snapshots_latest(*, customer_pk: int, limit: int) -> list[dict[str, Any]]:
     """At most ``limit`` snapshots, newest first (``created_at``, ``data``). One query."""
     return list(ContextSnapshot.objects.filter(customer_id=customer_pk).order_by("-created_at", "-id").values("created_at", "data")[:limit])
+
+
+def customer_external_ids_for_refresh(*, stale_before: dt.datetime | None = None) -> list[str]:
+    """Every customer's external id, ordered; with ``stale_before``, only those
+    whose latest health was computed before it, or never (``refresh_contexts --stale``)."""
+    customers = Customer.objects.order_by("pk")
+    if stale_before is not None:
+        customers = customers.filter(Q(health__isnull=True) | Q(health__computed_at__lt=stale_before))
+    return list(customers.values_list("external_id", flat=True))
+
+
+def customer_external_ids_known(*, external_ids: list[str]) -> list[str]:
+    """The given ids that name a customer, in the order given."""
+    known = set(Customer.objects.filter(external_id__in=external_ids).values_list("external_id", flat=True))
+    return [external_id for external_id in external_ids if external_id in known]

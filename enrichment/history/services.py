@@ -184,5 +184,5 @@ def context_snapshots_prune(*, now: dt.datetime, retention_days: int) -> int:
     cutoff = now - dt.timedelta(days=retention_days)
     latest = ContextSnapshot.objects.values("customer_id").annotate(last=Max("created_at")).filter(last__lt=cutoff).values("last")
     deleted, _ = ContextSnapshot.objects.filter(created_at__lt=cutoff).exclude(created_at__in=latest).delete()
-    logger.info("context_snapshots_pruned", deleted=deleted)
+    (logger.info if deleted else logger.debug)("context_snapshots_pruned", deleted=deleted)
     return deleted

@@ -26,18 +26,30 @@ enrichment_rollup_drift_unrepaired_keys     gauge      drifted keys left after i
 enrichment_rollup_verified_timestamp_seconds gauge     when it ran (Unix time; alert when it gets old)
 ==========================================  =========  =====================================================
 
-Request metrics are per process (each gunicorn worker counts its own: scrape
-each, or run one worker per container); vendor and circuit metrics are read
-from the shared cache at scrape time, so any process reports them for all;
-so is the last rollup verification, which runs in a Celery worker
-(:func:`record_rollup_drift`). The rollup series are absent until it first ran.
-The L1 hit path only increments a plain integer; the counters are exported by
-a collector when scraped.
+plus the Celery and beat metrics of :mod:`enrichment.ops.task_metrics`.
+
+**Across gunicorn workers.** With ``PROMETHEUS_MULTIPROC_DIR`` set (``gunicorn.conf.py``
+sets it for the web processes), the request metrics are prometheus_client's
+multiprocess metrics: each worker writes its own file and any worker's scrape
+sums them all, so one scrape of the service is the whole service. Without it
+(``runserver``, tests) they are per process. Vendor, circuit, task, queue and
+beat metrics are read from the shared cache or the broker at scrape time.
+
+The L1 hit path only increments a plain integer (``TIER_COUNTS``); the
+increments are moved into the ``enrichment_context_requests`` counter at the
+end of each HTTP request, with every other tier's observation and at scrape
+time (:func:`flush_tier_counts`).
+
+The last rollup verification runs in a Celery worker and is stored in the
+shared cache (:func:`record_rollup_drift`); the rollup series are absent until
+it first ran.
 """
 
 from __future__ import annotations
 
 import hmac
+import os
+import threading
 import time
 
 import structlog
@@ -47,14 +59,16 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 
+from enrichment.ops.task_metrics import TaskCollector
 from enrichment.vendors.circuit import circuit_states
 from enrichment.vendors.registry import VENDORS
 
 logger = structlog.get_logger(__name__)
 
 disable_created_metrics()  # no *_created series: they double the output for nothing here
-REGISTRY = CollectorRegistry(auto_describe=True)
+PROCESS = CollectorRegistry(auto_describe=True)  # this process's request metrics (files in multiprocess mode)
 L1_SAMPLE = 64  # one L1 hit in this many is timed into the histogram
 
 _BUCKETS = (0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -63,19 +77,25 @@ CONTEXT_SECONDS = Histogram(
     f"Context enrichment latency by the tier that answered (l1 sampled 1 in {L1_SAMPLE}).",
     ["tier"],
     buckets=_BUCKETS,
-    registry=REGISTRY,
+    registry=PROCESS,
 )
 PROVIDER_SECONDS = Histogram(
-    "enrichment_provider_seconds", "Time a context provider took when it ran.", ["provider"], buckets=_BUCKETS, registry=REGISTRY
+    "enrichment_provider_seconds", "Time a context provider took when it ran.", ["provider"], buckets=_BUCKETS, registry=PROCESS
 )
 DEGRADED_SECTIONS = Counter(
-    "enrichment_degraded_sections", "Sections served with defaults after a failure.", ["section", "reason"], registry=REGISTRY
+    "enrichment_degraded_sections", "Sections served with defaults after a failure.", ["section", "reason"], registry=PROCESS
 )
 
-# Plain per-process counts, bumped on the hot paths and exported by a collector.
+CONTEXT_REQUESTS = Counter("enrichment_context_requests", "Context requests by the tier that answered.", ["tier"], registry=PROCESS)
+
+# Plain per-process counts, bumped on the hot paths and moved into CONTEXT_REQUESTS by flush_tier_counts().
 TIERS = ("l1", "l2", "partial", "computed")
 TIER_COUNTS = [0, 0, 0, 0]
+_FLUSHED = [0, 0, 0, 0]
+_FLUSH_LOCK = threading.Lock()
 L1, L2, PARTIAL, COMPUTED = range(4)
+for _tier in TIERS:
+    CONTEXT_REQUESTS.labels(_tier)  # every tier exported from the start, at 0
 
 VENDOR_OUTCOMES = ("ok", "no_data", "queued", "error", "fresh", "not_configured", "unknown_customer", "retry", "failure", "other")
 _VENDOR_KEY = "metrics:vendor_task:{vendor}:{outcome}"
@@ -86,6 +106,19 @@ def observe_context(index: int, seconds: float) -> None:
     """Count a context request answered by tier ``index`` and time it."""
     TIER_COUNTS[index] += 1
     CONTEXT_SECONDS.labels(TIERS[index]).observe(seconds)
+    flush_tier_counts()
+
+
+def flush_tier_counts(**_signal) -> None:
+    """Move the plain counts bumped since the last flush into the counter."""
+    if TIER_COUNTS == _FLUSHED:
+        return
+    with _FLUSH_LOCK:
+        for index, tier in enumerate(TIERS):
+            delta = TIER_COUNTS[index] - _FLUSHED[index]
+            if delta > 0:
+                CONTEXT_REQUESTS.labels(tier).inc(delta)
+            _FLUSHED[index] += delta  # a reset of TIER_COUNTS (delta < 0) restarts from there
 
 
 def observe_provider(provider: str, seconds: float) -> None:
@@ -143,22 +176,38 @@ def last_rollup_drift() -> dict | None:
         return None
 
 
-class _Collector:
-    """Exports the plain counters, the hit ratio, the vendor outcomes and the
-    circuits when scraped."""
+def multiprocess_dir() -> str | None:
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    return path if path and os.path.isdir(path) else None
+
+
+class _ContextCollector:
+    """The request metrics from ``source`` (this process's registry, or every
+    worker's files) and the hit ratio computed from the summed counts."""
+
+    def __init__(self, source):
+        self.source = source
 
     def collect(self):
-        requests = CounterMetricFamily("enrichment_context_requests", "Context requests by the tier that answered.", labels=["tier"])
-        counts = list(TIER_COUNTS)
-        for tier, n in zip(TIERS, counts, strict=True):
-            requests.add_metric([tier], n)
-        yield requests
-        total = sum(counts)
+        totals = dict.fromkeys(TIERS, 0.0)
+        for family in self.source.collect():
+            if family.name == "enrichment_context_requests":
+                for sample in family.samples:
+                    if sample.name.endswith("_total") and sample.labels.get("tier") in totals:
+                        totals[sample.labels["tier"]] += sample.value
+            yield family
+        total = sum(totals.values())
         yield GaugeMetricFamily(
             "enrichment_cache_hit_ratio",
-            "Share of context requests answered from L1 or L2 since this process started.",
-            value=(counts[L1] + counts[L2]) / total if total else 0.0,
+            "Share of context requests answered from L1 or L2 (since the processes started).",
+            value=(totals["l1"] + totals["l2"]) / total if total else 0.0,
         )
+
+
+class _Collector:
+    """Exports the vendor outcomes and the circuits (shared cache) when scraped."""
+
+    def collect(self):
         yield from self._vendor_metrics()
         yield from self._rollup_metrics()
 
@@ -200,7 +249,22 @@ class _Collector:
             yield GaugeMetricFamily(name, documentation, value=float(last.get(field) or 0))
 
 
+REGISTRY = CollectorRegistry(auto_describe=True)  # what a scrape exports without multiprocess mode
+REGISTRY.register(_ContextCollector(PROCESS))
 REGISTRY.register(_Collector())
+REGISTRY.register(TaskCollector())
+
+
+def scrape_registry() -> CollectorRegistry:
+    """This process's registry, or (multiprocess mode) one summing every worker's files."""
+    path = multiprocess_dir()
+    if path is None:
+        return REGISTRY
+    registry = CollectorRegistry()
+    registry.register(_ContextCollector(MultiProcessCollector(None, path=path)))
+    registry.register(_Collector())
+    registry.register(TaskCollector())
+    return registry
 
 
 # -- the endpoint --------------------------------------------------------------------------------
@@ -233,6 +297,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
             response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     started = time.perf_counter()
-    body = generate_latest(REGISTRY)
+    flush_tier_counts()
+    body = generate_latest(scrape_registry())
     logger.debug("metrics_scraped", ms=round((time.perf_counter() - started) * 1000, 2))
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

@@ -126,11 +126,16 @@ def product_status_publish(*, statuspage: Mapping[str, Any] | None = None, fetch
     summary, or ``statuspage`` when ``fetched``) and publish it for every
     process. Returns the state. Cache failures are logged, never raised."""
     cache = _cache()
-    if not fetched:
-        try:
-            statuspage = cache.get(STATUSPAGE_KEY)
-        except Exception as exc:  # noqa: BLE001
-            logger.warning("product_status_cache_unavailable", operation="get", error=type(exc).__name__)
+    previous = None
+    try:
+        found = cache.get_many([SNAPSHOT_KEY] if fetched else [SNAPSHOT_KEY, STATUSPAGE_KEY])
+        published = found.get(SNAPSHOT_KEY)
+        previous = published.get("version") if isinstance(published, dict) else None
+        if not fetched:
+            statuspage = found.get(STATUSPAGE_KEY)
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("product_status_cache_unavailable", operation="get", error=type(exc).__name__)
+        if not fetched:
             statuspage = None
     state = build_state(statuspage)
     timeout = max(60, int(settings.PRODUCT_STATUS_REFRESH_SECONDS) * 4)
@@ -139,7 +144,9 @@ def product_status_publish(*, statuspage: Mapping[str, Any] | None = None, fetch
     except Exception as exc:  # noqa: BLE001
         logger.warning("product_status_cache_unavailable", operation="set", error=type(exc).__name__)
     _MEMO.clear()
-    logger.info("product_status_published", version=state["version"], incidents=len(state["incidents"]))
+    # INFO only when the state changed: the beat task republishes every 30 s.
+    log = logger.info if state["version"] != previous else logger.debug
+    log("product_status_published", version=state["version"], incidents=len(state["incidents"]), previous=previous)
     return state
 
 

@@ -151,10 +151,20 @@ class IngestResponseSerializer(serializers.Serializer):
     duplicates = serializers.IntegerField(help_text="Events already stored (or repeated in the request), skipped.")
 
 
-class HealthSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["ok", "error"])
-    database = serializers.CharField()
-    cache = serializers.CharField()
+class LivenessSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok"])
+
+
+class ReadinessChecksSerializer(serializers.Serializer):
+    database = serializers.CharField(help_text="ok, unreachable or timeout (required: 503 when not ok)")
+    cache = serializers.CharField(help_text="ok, unreachable or timeout (degraded: still 200)")
+    broker = serializers.CharField(help_text="ok, eager (no broker: tasks run inline), unreachable or timeout (degraded)")
+
+
+class ReadinessSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "degraded", "error"])
+    checks = ReadinessChecksSerializer()
+    elapsed_ms = serializers.FloatField()
 
 
 def throttle_rate_description() -> str:

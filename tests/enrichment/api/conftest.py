@@ -28,8 +28,10 @@ def demo(db):
 
 @pytest.fixture
 def make_token(db):
-    def make(scope: str = TokenScope.FULL, name: str = "test-agent") -> str:
-        return api_token_create(name=name, scope=scope)[1]
+    made = iter(range(1, 1_000_000))
+
+    def make(scope: str = TokenScope.FULL, name: str | None = None) -> str:
+        return api_token_create(name=name or f"test-agent-{next(made)}", scope=scope)[1]
 
     return make
 

@@ -70,7 +70,7 @@ def test_second_run_adds_nothing(seeded):
 
     output = _seed()
     assert _counts() == first
-    assert "customers created:   0" in output
+    assert "Customers: 0 created" in output
 
 
 def test_existing_admin_password_is_not_reset(seeded):

@@ -210,7 +210,7 @@ def test_the_demo_tells_customer_at_risks_story(api_clients):
     call_command("seed_demo", customers=2, stdout=io.StringIO())
     out = io.StringIO()
     call_command("seed_demo", customers=2, stdout=out)  # idempotent
-    assert "context snapshots:   already present" in out.getvalue()
+    assert "context snapshots: already present (" in out.getvalue()
     full, _facing = api_clients
     data = full.get("/api/v1/customers/customer_at_risk/context/changes/", {"since_last_contact": "true"}).json()
     assert data["health_score"]["delta"] < 0
