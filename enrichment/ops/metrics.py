@@ -24,6 +24,9 @@ enrichment_rollup_drift_customers           gauge      customers with drift at t
 enrichment_rollup_drift_unrepaired_keys     gauge      drifted keys left after it (all of them unless
                                                        ROLLUP_VERIFY_FIX repaired them)
 enrichment_rollup_verified_timestamp_seconds gauge     when it ran (Unix time; alert when it gets old)
+enrichment_context_changes_pending          gauge      data changes recorded by the database and not yet
+                                                       applied to the cache (the change listener's backlog)
+enrichment_context_changes_oldest_seconds   gauge      age of the oldest of them (0: none)
 ==========================================  =========  =====================================================
 
 plus the Celery and beat metrics of :mod:`enrichment.ops.task_metrics`.
@@ -61,6 +64,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from customers.changes import data_changes_pending
 from enrichment.ops.task_metrics import TaskCollector
 from enrichment.vendors.circuit import circuit_states
 from enrichment.vendors.registry import VENDORS
@@ -205,11 +209,16 @@ class _ContextCollector:
 
 
 class _Collector:
-    """Exports the vendor outcomes and the circuits (shared cache) when scraped."""
+    """Exports the vendor outcomes, the circuits, the rollup verify (shared
+    cache) and the change backlog (database) when scraped."""
+
+    def describe(self):
+        return []  # registering must not read the cache or the database (import time)
 
     def collect(self):
         yield from self._vendor_metrics()
         yield from self._rollup_metrics()
+        yield from self._change_metrics()
 
     def _vendor_metrics(self):
         vendors = _vendors()
@@ -247,6 +256,19 @@ class _Collector:
         )
         for name, documentation, field in gauges:
             yield GaugeMetricFamily(name, documentation, value=float(last.get(field) or 0))
+
+
+    def _change_metrics(self):
+        """The database's change log (customers/triggers.py) waiting for the
+        change listener: a backlog that grows means invalidations are late."""
+        try:
+            pending, oldest = data_changes_pending()
+        except Exception as exc:  # noqa: BLE001 - the database is down: no change series this scrape
+            logger.warning("metrics_changes_read_failed", error=type(exc).__name__)
+            return
+        yield GaugeMetricFamily("enrichment_context_changes_pending", "Recorded data changes not yet applied to the cache.", value=pending)
+        age = (time.time() - oldest.timestamp()) if oldest is not None else 0.0
+        yield GaugeMetricFamily("enrichment_context_changes_oldest_seconds", "Age of the oldest change not applied (0: none).", value=age)
 
 
 REGISTRY = CollectorRegistry(auto_describe=True)  # what a scrape exports without multiprocess mode

@@ -11,10 +11,12 @@ import subprocess
 import sys
 import time
 from decimal import Decimal
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 from django_redis.cache import RedisCache
@@ -23,8 +25,10 @@ from billing.models import Invoice, Plan, Subscription
 from customers.models import Contact, Customer, CustomerDataChange, EngagementEvent
 from enrichment.engine.changes import ChangeListener, context_changes_apply
 from enrichment.engine.service import get_context_service
+from enrichment.engine.tasks import apply_context_changes
 from enrichment.engine.tiers import L2Unavailable
 from support.models import Ticket
+from tests.enrichment.realtime.test_metrics import scrape
 from tests.support.factories import TicketFactory
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -177,3 +181,69 @@ def test_the_listener_thread_applies_changes_and_stops(acme):
         listener.stop()
         thread.join(timeout=5)
     assert not thread.is_alive()
+
+
+def test_the_backlog_is_on_the_metrics_endpoint(acme, client):
+    CustomerDataChange.objects.all().delete()
+    Subscription.objects.filter(customer=acme).update(seats_used=3)
+    CustomerDataChange.objects.update(changed_at=timezone.now() - dt.timedelta(minutes=5))
+    text = scrape(client)
+    assert "enrichment_context_changes_pending 1.0" in text
+    oldest = float(next(line.split()[1] for line in text.splitlines() if line.startswith("enrichment_context_changes_oldest_seconds ")))
+    assert 299 < oldest < 400
+    context_changes_apply()
+    assert "enrichment_context_changes_pending 0.0" in scrape(client)
+
+
+def test_beat_backstop_and_the_once_command_apply_pending_changes(acme):
+    service = get_context_service()
+    TicketFactory(customer=acme, priority="urgent", status="open")
+    assert service.enrich_context("customer_123").support_history.urgent_open_tickets == 1
+    Ticket.objects.filter(customer=acme, priority="urgent").update(status="solved")
+    assert apply_context_changes.delay().get() == 1  # the beat task (eager here)
+    assert service.enrich_context("customer_123").support_history.urgent_open_tickets == 0
+    Ticket.objects.filter(customer=acme, priority="urgent").update(status="open")
+    out = StringIO()
+    call_command("context_changes_listen", "--once", stdout=out)
+    assert out.getvalue().strip() == "Invalidated 1 customer context(s)."
+    assert service.enrich_context("customer_123").support_history.urgent_open_tickets == 1
+
+
+EMBEDDED = r"""
+import sqlite3, sys, time
+import config.wsgi  # the web process: starts the in-process listener (CONTEXT_CHANGES_IN_PROCESS)
+from enrichment.engine.service import get_context_service
+from enrichment.engine.tasks import apply_context_changes
+service = get_context_service()
+before = service.enrich_context("lite").support_history.open_tickets
+db = sqlite3.connect(sys.argv[1])  # another writer, behind Django's back
+db.execute("UPDATE support_ticket SET status = 'solved'")
+db.commit()
+started = time.monotonic()
+while service.enrich_context("lite").support_history.open_tickets != 0:  # L1 lives 60 s here
+    assert time.monotonic() - started < 5, "not applied"
+    time.sleep(0.05)
+pending = db.execute("SELECT count(*) FROM customers_customerdatachange").fetchone()[0]
+print("embedded ok", before, pending, round(time.monotonic() - started, 2))
+"""
+
+SETUP = r"""
+import datetime as dt
+from customers.models import Customer
+from support.models import Ticket
+c = Customer.objects.create(external_id="lite", company_name="Lite", customer_since=dt.date(2024, 1, 1))
+Ticket.objects.create(customer=c, subject="Help", status="open", priority="normal", created_at=dt.datetime.now(dt.UTC))
+"""
+
+
+def test_the_embedded_default_applies_changes_in_the_web_process(tmp_path):
+    """SQLite and an in-process cache: the web process runs the listener in a
+    thread (config/wsgi.py), so a write behind Django's back reaches it."""
+    db = tmp_path / "embedded.sqlite3"
+    env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "DATABASE_URL", "CONTEXT_CHANGES_IN_PROCESS")}
+    env |= {"DATABASE_URL": f"sqlite:///{db}", "DJANGO_SETTINGS_MODULE": "config.settings.local", "CONTEXT_CHANGES_POLL_SECONDS": "0.2",
+            "CONTEXT_L1_TTL": "60"}  # so only the listener can make the change visible  # fmt: skip
+    for args in (["manage.py", "migrate", "--noinput", "-v0"], ["manage.py", "shell", "-c", SETUP], ["-c", EMBEDDED, str(db)]):
+        done = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-3000:]
+    assert "embedded ok 1 0 " in done.stdout  # one open ticket before, the change log drained after
