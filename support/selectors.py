@@ -172,13 +172,13 @@ def ticket_agents_rated(*, customer_pks: Sequence[int]) -> dict[int, list[dict[s
     return grouped
 
 
-def agent_workload(*, agent_pk: int, since: dt.datetime, customer_pk: int | None = None) -> dict[str, Any]:
+def agent_workload(*, agent_pk: int, window: windows.Window, customer_pk: int | None = None) -> dict[str, Any]:
     """One agent's load and quality: open tickets assigned now; tickets created
-    since ``since`` (count, solved, CSAT of those rated, first response times);
+    in ``window`` (count, solved, CSAT of those rated, first response times);
     and, with ``customer_pk``, their tickets with that customer. Two queries on
     the ``(assignee, created_at)`` index."""
     is_open = Q(status__in=OPEN_TICKET_STATUSES)
-    recent = Q(created_at__gte=since)
+    recent = window.q("created_at")
     with_customer = Q(customer_id=customer_pk if customer_pk is not None else -1)
     totals = Ticket.objects.filter(assignee_id=agent_pk).aggregate(
         open=Count("pk", filter=is_open),
@@ -191,7 +191,7 @@ def agent_workload(*, agent_pk: int, since: dt.datetime, customer_pk: int | None
         customer_csat_n=Count("csat", filter=with_customer),
     )
     responses = list(
-        Ticket.objects.filter(assignee_id=agent_pk, created_at__gte=since, first_response_at__isnull=False)
+        Ticket.objects.filter(recent, assignee_id=agent_pk, first_response_at__isnull=False)
         .annotate(wait=F("first_response_at") - F("created_at"))
         .values_list("wait", flat=True)[:10_000]
     )

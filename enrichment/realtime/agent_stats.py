@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from customers.windows import trailing
 from support.selectors import agent_workload
 
 
@@ -40,7 +41,7 @@ def agent_resolve(value: str) -> dict[str, Any]:
 def agent_performance_for(*, agent: dict[str, Any], customer_pk: int | None, now: dt.datetime | None = None) -> dict[str, Any]:
     days = settings.AGENT_PERFORMANCE_DAYS
     now = now or timezone.now()
-    load = agent_workload(agent_pk=agent["pk"], since=now - dt.timedelta(days=days), customer_pk=customer_pk)
+    load = agent_workload(agent_pk=agent["pk"], window=trailing(now, days=days), customer_pk=customer_pk)
     waits = load["first_responses_recent"]
     return {
         "id": agent["pk"],
