@@ -45,13 +45,29 @@ class Customer(models.Model):
         return f"{self.company_name} ({self.external_id})"
 
 
+# A contact's roles on the account (``Contact.account_roles``), in display order.
+ACCOUNT_ROLES = {
+    "admin": "Admin",
+    "billing": "Billing contact",
+    "champion": "Champion",
+    "decision_maker": "Decision maker",
+    "technical": "Technical contact",
+}
+
+
 class Contact(models.Model):
     """A person at a customer. Agents often know only the requester's email."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
     email = models.EmailField(max_length=254, unique=True, help_text="Stored lower-case.")
     name = models.CharField(max_length=200, blank=True)
-    role = models.CharField(max_length=100, blank=True)
+    role = models.CharField(max_length=100, blank=True, help_text="Their role in the product, e.g. admin, member.")
+    title = models.CharField(max_length=200, blank=True, help_text="Job title, e.g. Head of Operations.")
+    account_roles = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='What they are to the account, any of: ' + ", ".join(f'"{code}"' for code in ACCOUNT_ROLES) + ".",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -96,6 +112,8 @@ class EngagementEvent(models.Model):
         indexes = [
             models.Index(fields=["customer", "kind", "occurred_at"], name="event_customer_kind_time_idx"),
             models.Index(fields=["occurred_at"], name="event_time_idx"),
+            # The requester's own activity (last login, features used lately).
+            models.Index(fields=["contact", "occurred_at"], name="event_contact_time_idx"),
         ]
 
     def __str__(self) -> str:

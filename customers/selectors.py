@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, DateField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, Count, DateField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import TruncDate
 
 from config.db import CompiledQuery
@@ -86,6 +86,70 @@ def customer_external_id_for_email(*, email: str) -> str | None:
 def customer_external_id_for_domain(*, domain: str) -> str | None:
     domain = domain.strip().lower().removeprefix("www.")
     return Customer.objects.filter(domain=domain).order_by("pk").values_list("external_id", flat=True).first()
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRef:
+    """A person at a customer, as the requester section shows them."""
+
+    pk: int
+    customer_pk: int
+    customer_external_id: str
+    email: str
+    name: str
+    role: str
+    title: str
+    account_roles: tuple[str, ...]
+
+
+_CONTACT_FIELDS = ("pk", "customer_id", "customer__external_id", "email", "name", "role", "title", "account_roles")
+
+
+def contact_get(*, email: str | None = None, pk: int | None = None) -> ContactRef | None:
+    """The contact with this email (any case) or primary key; one query."""
+    lookup = {"email": email.strip().lower()} if email is not None else {"pk": pk}
+    row = Contact.objects.filter(**lookup).values_list(*_CONTACT_FIELDS).first()
+    if row is None:
+        return None
+    roles = row[-1] if isinstance(row[-1], list) else []
+    return ContactRef(*row[:-1], account_roles=tuple(str(role) for role in roles))
+
+
+@dataclass(frozen=True, slots=True)
+class ContactActivity:
+    """One person's own product use: their last login (ever, up to ``now``)
+    and, in the window, their logins and feature use (most used first)."""
+
+    last_login_at: dt.datetime | None
+    logins: int
+    features: tuple[tuple[str, int], ...]
+
+
+def contact_activity(*, contact_pk: int, window: Window) -> ContactActivity:
+    """Two queries on the ``(contact, occurred_at)`` index, whatever the
+    customer's size: the window's events grouped by kind and feature, and the
+    last login."""
+    grouped = (
+        EngagementEvent.objects.filter(window.q("occurred_at"), contact_id=contact_pk)
+        .filter(kind__in=(EngagementKind.LOGIN, EngagementKind.FEATURE_USE))
+        .values_list("kind", "feature")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    logins, usage = 0, {}
+    for kind, feature, n in grouped:
+        if kind == EngagementKind.LOGIN:
+            logins += n
+        elif feature:
+            usage[feature] = usage.get(feature, 0) + n
+    last_login = (
+        EngagementEvent.objects.filter(contact_id=contact_pk, kind=EngagementKind.LOGIN, occurred_at__lte=window.end)
+        .order_by("-occurred_at")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    ranked = sorted(usage.items(), key=lambda item: (-item[1], item[0]))
+    return ContactActivity(last_login_at=last_login, logins=logins, features=tuple(ranked[:5]))
 
 
 def customer_external_ids_active(*, today: dt.date, days: int) -> list[str]:

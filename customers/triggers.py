@@ -130,3 +130,15 @@ def capture_remove(schema_editor, *, tables: dict[str, str], function: bool = Fa
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_capture_change_{event}{on}", params=None)
     if function and vendor == "postgresql":
         schema_editor.execute("DROP FUNCTION IF EXISTS customers_capture_change()", params=None)
+
+
+def capture_restore_sqlite(schema_editor, *, tables: dict[str, str]) -> None:
+    """Put back the SQLite capture triggers of ``tables`` after a migration that
+    altered them: SQLite alters a table by rebuilding it (Django's
+    ``_remake_table``), which drops its triggers. A migration that adds or
+    alters a field of a captured table must end with this. No-op elsewhere
+    (PostgreSQL's ALTER TABLE keeps triggers)."""
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    capture_remove(schema_editor, tables=tables)
+    capture_install(schema_editor, tables=tables)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 
 from customers.models import Contact, Customer
 
@@ -45,6 +46,13 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     csat = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Customer satisfaction, 1-5.")
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
+    # Kept by the database (support/migrations/0003): any UPDATE that does not
+    # set them itself moves ``updated_at`` to now, and a move from solved or
+    # closed back to open or pending adds one to ``reopened_count``.
+    updated_at = models.DateTimeField(db_default=Now(), help_text="Last change to the ticket (kept by the database).")
+    reopened_count = models.PositiveSmallIntegerField(
+        default=0, db_default=0, help_text="Times reopened after being solved or closed (kept by the database)."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -52,6 +60,7 @@ class Ticket(models.Model):
             models.Index(fields=["customer", "created_at"], name="ticket_customer_created_idx"),
             models.Index(fields=["customer", "status"], name="ticket_customer_status_idx"),
             models.Index(fields=["assignee", "created_at"], name="ticket_assignee_created_idx"),
+            models.Index(fields=["contact", "created_at"], name="ticket_contact_created_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -6,9 +6,10 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, F, Max, Q, QuerySet, Sum, Window
+from django.db.models import Avg, Case, Count, F, Max, Q, QuerySet, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -29,7 +30,22 @@ _STATS_FIELDS = (
     "first_response_n",
     "last_created",
 )
-_RECENT_FIELDS = ("customer_id", "id", "subject", "status", "priority", "category", "created_at", "csat")
+_RECENT_FIELDS = (
+    "customer_id",
+    "id",
+    "subject",
+    "status",
+    "priority",
+    "category",
+    "created_at",
+    "csat",
+    "channel",
+    "updated_at",
+    "rank",
+    "open_rank",
+)
+# The fields of TicketBrief, in order (the rows' columns 1 to 9).
+TICKET_BRIEF_FIELDS = _RECENT_FIELDS[1:-2]
 
 
 def _stats(customers: Q, window: windows.Window) -> QuerySet:
@@ -53,11 +69,18 @@ def _stats(customers: Q, window: windows.Window) -> QuerySet:
     )
 
 
-def _recent(customers: Q, limit: int) -> QuerySet:
+def _recent(customers: Q, limit: int, open_limit: int) -> QuerySet:
+    """The ``limit`` newest tickets of each customer and, among them or not,
+    their ``open_limit`` newest open ones: one pass, two row numbers."""
+    is_open = Case(When(status__in=OPEN_TICKET_STATUSES, then=Value(True)), default=Value(False))
+    newest = [F("created_at").desc(), F("pk").desc()]
     return (
         Ticket.objects.filter(customers)
-        .annotate(rank=Window(RowNumber(), partition_by=F("customer_id"), order_by=[F("created_at").desc(), F("pk").desc()]))
-        .filter(rank__lte=limit)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=F("customer_id"), order_by=newest),
+            open_rank=Window(RowNumber(), partition_by=[F("customer_id"), is_open], order_by=newest),
+        )
+        .filter(Q(rank__lte=limit) | Q(status__in=OPEN_TICKET_STATUSES, open_rank__lte=open_limit))
         .order_by("customer_id", "rank")
         .values_list(*_RECENT_FIELDS)
     )
@@ -70,7 +93,9 @@ _STATS_ONE = CompiledQuery(
     start=dt.datetime(1900, 1, 2, tzinfo=dt.UTC),
     end=dt.datetime(1900, 1, 3, tzinfo=dt.UTC),
 )
-_RECENT_ONE = CompiledQuery(lambda pk: _recent(Q(customer_id=pk), 5), pk=_SENTINEL_PK)
+RECENT_TICKETS = 5
+OPEN_TICKETS = 5
+_RECENT_ONE = CompiledQuery(lambda pk: _recent(Q(customer_id=pk), RECENT_TICKETS, OPEN_TICKETS), pk=_SENTINEL_PK)
 
 
 def ticket_stats_by_category(*, customer_pks: Sequence[int], window: windows.Window) -> dict[int, list[dict[str, Any]]]:
@@ -87,16 +112,98 @@ def ticket_stats_by_category(*, customer_pks: Sequence[int], window: windows.Win
     return grouped
 
 
-def tickets_recent(*, customer_pks: Sequence[int], limit: int = 5) -> dict[int, list[tuple]]:
-    """The latest ``limit`` tickets of each customer, in one query: tuples of
-    (id, subject, status, priority, category, created_at, csat)."""
-    rows = (
-        _RECENT_ONE.rows(pk=customer_pks[0]) if len(customer_pks) == 1 and limit == 5 else _recent(Q(customer_id__in=customer_pks), limit)
+@dataclass(frozen=True, slots=True)
+class RecentTickets:
+    """A customer's newest tickets and newest open tickets, as rows of
+    :data:`TICKET_BRIEF_FIELDS` (newest first). A ticket can be in both."""
+
+    recent: list[tuple] = field(default_factory=list)
+    open: list[tuple] = field(default_factory=list)
+
+
+def tickets_recent(*, customer_pks: Sequence[int]) -> dict[int, RecentTickets]:
+    """The :data:`RECENT_TICKETS` newest tickets and the :data:`OPEN_TICKETS`
+    newest open tickets of each customer, in one query."""
+    rows = _RECENT_ONE.rows(pk=customer_pks[0]) if len(customer_pks) == 1 else _recent(
+        Q(customer_id__in=customer_pks), RECENT_TICKETS, OPEN_TICKETS
     )
-    grouped: dict[int, list[tuple]] = defaultdict(list)
+    grouped: dict[int, RecentTickets] = defaultdict(RecentTickets)
     for row in rows:
-        grouped[row[0]].append(row[1:])
+        found = grouped[row[0]]
+        ticket = row[1:-2]
+        if row[-2] <= RECENT_TICKETS:
+            found.recent.append(ticket)
+        if row[3] in OPEN_TICKET_STATUSES and row[-1] <= OPEN_TICKETS:
+            found.open.append(ticket)
     return grouped
+
+
+@dataclass(frozen=True, slots=True)
+class ContactTickets:
+    """One person's tickets: their newest and their open ones (rows of
+    :data:`TICKET_BRIEF_FIELDS`, newest first) and totals over all of them."""
+
+    recent: list[tuple] = field(default_factory=list)
+    open: list[tuple] = field(default_factory=list)
+    total: int = 0
+    open_total: int = 0
+    csat_sum: int = 0
+    csat_n: int = 0
+
+
+CONTACT_RECENT_TICKETS = 5
+CONTACT_OPEN_TICKETS = 10
+
+
+def contact_tickets(*, contact_pk: int) -> ContactTickets:
+    """One query, whatever the person's history: the newest tickets and the
+    newest open ones (row numbers over the ``(contact, created_at)`` index),
+    with the totals as window aggregates over all their tickets."""
+    is_open = Q(status__in=OPEN_TICKET_STATUSES)
+    everyone = {"partition_by": F("contact_id")}
+    rows = (
+        _recent(Q(contact_id=contact_pk), CONTACT_RECENT_TICKETS, CONTACT_OPEN_TICKETS)
+        .annotate(
+            n_total=Window(Count("pk"), **everyone),
+            n_open=Window(Count("pk", filter=is_open), **everyone),
+            n_csat_sum=Window(Sum("csat"), **everyone),
+            n_csat=Window(Count("csat"), **everyone),
+        )
+        .values_list(*_RECENT_FIELDS, "n_total", "n_open", "n_csat_sum", "n_csat")
+    )
+    found = ContactTickets()
+    for row in rows:
+        ticket, (rank, open_rank), totals = row[1:-6], row[-6:-4], row[-4:]
+        if rank <= CONTACT_RECENT_TICKETS:
+            found.recent.append(ticket)
+        if ticket[2] in OPEN_TICKET_STATUSES and open_rank <= CONTACT_OPEN_TICKETS:
+            found.open.append(ticket)
+        found = ContactTickets(found.recent, found.open, totals[0], totals[1], totals[2] or 0, totals[3])
+    return found
+
+
+TICKET_FIELDS = (
+    "id",
+    "customer__external_id",
+    "contact_id",
+    "subject",
+    "status",
+    "priority",
+    "category",
+    "channel",
+    "created_at",
+    "updated_at",
+    "first_response_at",
+    "resolved_at",
+    "reopened_count",
+    "csat",
+)
+
+
+def ticket_get(*, ticket_id: int) -> dict[str, Any] | None:
+    """A ticket with its customer's external id; one query."""
+    row = Ticket.objects.filter(pk=ticket_id).values_list(*TICKET_FIELDS).first()
+    return dict(zip(TICKET_FIELDS, row, strict=True)) if row else None
 
 
 def incidents_active() -> list[dict[str, Any]]:

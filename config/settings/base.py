@@ -151,6 +151,9 @@ CONTEXT_CHANGES_POLL_SECONDS = env_float("CONTEXT_CHANGES_POLL_SECONDS", 1.0)
 # cache is in-process); production runs `manage.py context_changes_listen` instead.
 CONTEXT_CHANGES_IN_PROCESS = env_bool("CONTEXT_CHANGES_IN_PROCESS", False)
 CONTEXT_L1_MAX_ENTRIES = env_int("CONTEXT_L1_MAX_ENTRIES", 10_000)
+# The requester part (who is asking) is kept per process at most this long, and only
+# while the account context it was built beside is the one served (enrichment/engine/requester.py).
+CONTEXT_REQUESTER_TTL = env_float("CONTEXT_REQUESTER_TTL", 30.0)
 # How the latest health of a computed context is written (enrichment/health_writer.py):
 # "auto" queues it off the request path on PostgreSQL, "inline" writes it in the request.
 ENRICHMENT_HEALTH_WRITES = env_str("ENRICHMENT_HEALTH_WRITES", "auto") or "auto"

@@ -22,10 +22,10 @@ from urllib.parse import quote
 import httpx
 import structlog
 
+from enrichment.context.customer_view import customer_prompt
 from enrichment.context.enriched import EnrichedContext
 from enrichment.context.exceptions import ContextEnrichmentError
-from enrichment.context.redaction import prompt_hide_for
-from enrichment.context.scopes import TokenScope
+from enrichment.context.scopes import TokenScope, is_restricted
 from enrichment.engine.service import get_context_service
 
 logger = structlog.get_logger(__name__)
@@ -34,8 +34,8 @@ logger = structlog.get_logger(__name__)
 class ContextAwareAgentMixin:
     """Context for agents running in-process, through the context service's async methods.
 
-    Class attributes to tune it: ``context_scope`` (``"customer_facing"`` hides
-    MRR, revenue and churn risk from the prompt), ``context_max_chars`` (the
+    Class attributes to tune it: ``context_scope`` (``"customer_facing"`` renders
+    the customer-facing block of :mod:`enrichment.context.customer_view`), ``context_max_chars`` (the
     prompt budget) and ``context_service`` (defaults to the shared service).
     A missing customer or an unavailable context never breaks the agent:
     :meth:`get_enriched_context` returns ``None`` and the prompt is left as it is.
@@ -64,7 +64,10 @@ class ContextAwareAgentMixin:
         context = await self.get_enriched_context(customer_id)
         if context is None:
             return system_prompt
-        block = context.to_prompt_context(max_chars=self.context_max_chars, hide=prompt_hide_for(self.context_scope))
+        if is_restricted(self.context_scope):
+            block = customer_prompt(context, max_chars=self.context_max_chars)
+        else:
+            block = context.to_prompt_context(max_chars=self.context_max_chars)
         return f"{system_prompt.rstrip()}\n\n{block}"
 
 

@@ -91,6 +91,13 @@ CUSTOMER_ID_PARAM = OpenApiParameter(
     examples=[OpenApiExample("Acme Corp", value="customer_123")],
 )
 
+TICKET_ID_PARAM = OpenApiParameter(
+    "ticket_id",
+    OpenApiTypes.INT,
+    OpenApiParameter.PATH,
+    description="The ticket's id (ASCII digits), as the helpdesk and the admin show it.",
+)
+
 
 class ApiView(APIView):
     """Base of the API's views: token auth, per-token throttling, JSON in and

@@ -12,12 +12,16 @@ import structlog
 
 from customers.selectors import customer_ref_get
 from customers.services import EventInput, IngestResult, engagement_events_ingest
+from enrichment.context.customer_view import customer_changes, customer_prompt, customer_summary, customer_view
 from enrichment.context.enriched import EnrichedContext
 from enrichment.context.exceptions import CustomerNotFound, InvalidLookup, ScopeForbidden
 from enrichment.context.prompt import render_prompt
-from enrichment.context.redaction import is_restricted, prompt_hide_for, redact_context, redact_summary
 from enrichment.context.registry import section_types
+from enrichment.context.requester import Conversation
+from enrichment.context.scopes import is_restricted
+from enrichment.engine import requester
 from enrichment.engine.lookups import INVALID_ID, customer_id_resolve, validate_customer_id
+from enrichment.engine.requester import context_for_email
 from enrichment.engine.service import get_context_service
 from enrichment.history.snapshots import ContextChanges, context_changes
 from enrichment.realtime.agent_stats import UnknownAgent, agent_performance_for, agent_resolve
@@ -35,11 +39,19 @@ def context_payload(
     sections: Sequence[str] | None = None,
     max_chars: int | None = None,
     agent: dict[str, Any] | None = None,
+    conversation: Conversation | None = None,
 ) -> dict[str, Any]:
-    """The context's JSON for a scope, limited to ``sections``, with the
-    ``prompt`` block (always the whole block, within ``max_chars``). With
-    ``agent`` (see :func:`agent_get`), ``agent_performance`` is always present
-    and carries that agent's own figures under ``agent``."""
+    """The context's JSON for a scope with the ``prompt`` block (always the
+    whole block, within ``max_chars``). The full scope gets every section
+    (limited to ``sections``), ``requester`` and ``ticket`` from
+    ``conversation``, and with ``agent`` (see :func:`agent_get`) that agent's
+    own figures under ``agent_performance.agent``. A restricted scope gets the
+    customer-facing view (:mod:`enrichment.context.customer_view`) whatever
+    it asks."""
+    if is_restricted(scope):
+        data = customer_view(context, conversation=conversation)
+        data["prompt"] = customer_prompt(context, conversation=conversation, max_chars=max_chars)
+        return data
     data = context.to_dict()
     full_agent_performance = data.get("agent_performance", {})
     if sections is not None:
@@ -53,8 +65,9 @@ def context_payload(
         data["degraded"] = [item for item in data.get("degraded", []) if item.get("section") in wanted]
     if agent is not None:
         data["agent_performance"] = {**full_agent_performance, "agent": agent_performance_get(agent=agent, context=context)}
-    data = redact_context(data, scope=scope)
-    data["prompt"] = context_prompt(context, scope=scope, max_chars=max_chars)
+    if conversation is not None:
+        data.update(conversation.to_dict())
+    data["prompt"] = context_prompt(context, scope=scope, max_chars=max_chars, conversation=conversation)
     return {"customer_id": context.customer_id, **data}
 
 
@@ -76,10 +89,22 @@ def context_payload_json(
     return b'{"enrichment_latency_ms":' + json.dumps(context.enrichment_latency_ms).encode() + b"," + body[1:]
 
 
-def context_prompt(context: EnrichedContext, *, scope: str, max_chars: int | None = None, changes: ContextChanges | None = None) -> str:
-    if changes is not None:  # per request: not memoised with the context
-        return render_prompt(context, max_chars=max_chars, hide=prompt_hide_for(scope), changes=changes)
-    return context.to_prompt_context(max_chars=max_chars, hide=prompt_hide_for(scope))
+def context_prompt(
+    context: EnrichedContext,
+    *,
+    scope: str,
+    max_chars: int | None = None,
+    changes: ContextChanges | None = None,
+    conversation: Conversation | None = None,
+) -> str:
+    """The block for a scope: the internal one, or the customer-facing one."""
+    if is_restricted(scope):
+        return customer_prompt(
+            context, conversation=conversation, changes=changes.to_dict() if changes is not None else None, max_chars=max_chars
+        )
+    if changes is not None or conversation is not None:  # per request: not memoised with the context
+        return render_prompt(context, max_chars=max_chars, changes=changes, conversation=conversation)
+    return context.to_prompt_context(max_chars=max_chars)
 
 
 def agent_get(*, agent: str, scope: str) -> dict[str, Any]:
@@ -114,26 +139,42 @@ def context_changes_get(
 
 
 def context_changes_payload(changes: ContextChanges, *, scope: str) -> dict[str, Any]:
-    return redact_context(changes.to_dict(), scope=scope)
+    data = changes.to_dict()
+    return customer_changes(data) if is_restricted(scope) else data
 
 
 def context_get(*, customer_id: str, refresh: bool = False) -> EnrichedContext:
     return get_context_service().enrich_context(customer_id, force_refresh=refresh)
 
 
-def context_for_lookup(*, email: str | None = None, domain: str | None = None, refresh: bool = False) -> EnrichedContext:
-    return get_context_service().enrich_context(customer_id_resolve(email=email, domain=domain), force_refresh=refresh)
+def context_for_lookup(
+    *, email: str | None = None, domain: str | None = None, refresh: bool = False
+) -> tuple[EnrichedContext, Conversation | None]:
+    """By contact email: the context with that person as requester. By
+    domain: the context alone (a domain names a company, not a person)."""
+    if email is not None:
+        return context_for_email(email=email, refresh=refresh)
+    return get_context_service().enrich_context(customer_id_resolve(domain=domain), force_refresh=refresh), None
+
+
+def context_for_ticket(*, ticket_id: str, refresh: bool = False) -> tuple[EnrichedContext, Conversation]:
+    return requester.context_for_ticket(ticket_id=requester.validate_ticket_id(ticket_id), refresh=refresh)
+
+
+def summary_for(context: EnrichedContext, *, scope: str) -> dict[str, Any]:
+    summary = context.get_summary()
+    return customer_summary(summary) if is_restricted(scope) else summary
 
 
 def context_summary(*, customer_id: str, scope: str, refresh: bool = False) -> dict[str, Any]:
-    return redact_summary(context_get(customer_id=customer_id, refresh=refresh).get_summary(), scope=scope)
+    return summary_for(context_get(customer_id=customer_id, refresh=refresh), scope=scope)
 
 
 def _item_error(code: str, message: str) -> dict[str, Any]:
     return {"code": code, "message": message, "details": None}
 
 
-def context_batch(*, customer_ids: Iterable[Any], scope: str) -> list[dict[str, Any]]:
+def context_batch(*, customer_ids: Iterable[Any], scope: str, emails: Iterable[Any] = ()) -> list[dict[str, Any]]:
     """One result per distinct id, in request order; a bad or unknown id is
     reported in its item and never fails the batch. The contexts are served and
     computed together by the engine (cache hits first, the rest in one chunk).
@@ -160,7 +201,26 @@ def context_batch(*, customer_ids: Iterable[Any], scope: str) -> list[dict[str, 
         else:
             item.update(status="invalid", error=_item_error("invalid_customer_id", str(outcome)))
         results.append(item)
-    return results
+    return results + [_batch_email_item(raw, scope=scope) for raw in dict.fromkeys(_hashable(e) for e in emails)]
+
+
+def _hashable(raw: Any) -> Any:
+    return raw if isinstance(raw, (str, int, float, bool, type(None))) else json.dumps(raw, sort_keys=True, default=str)
+
+
+def _batch_email_item(raw: Any, *, scope: str) -> dict[str, Any]:
+    """One email of a batch: the requester's context, or the item's error.
+    Each costs the requester's own queries (at most 100 per batch)."""
+    item: dict[str, Any] = {"email": raw, "status": "ok", "context": None, "error": None}
+    try:
+        context, conversation = context_for_email(email=raw)
+    except InvalidLookup as exc:
+        item.update(status="invalid", error=_item_error("invalid_email", str(exc)))
+    except CustomerNotFound as exc:
+        item.update(status="not_found", error=_item_error("customer_not_found", str(exc)))
+    else:
+        item["context"] = context_payload(context, scope=scope, conversation=conversation)
+    return item
 
 
 def _valid_id(raw: Any) -> bool:

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from enrichment.api import serializers as s
 from enrichment.api import services
-from enrichment.api.base import CUSTOMER_ID_PARAM, ApiView, FirstRendererNegotiation, PlainTextRenderer, errors_schema
+from enrichment.api.base import CUSTOMER_ID_PARAM, TICKET_ID_PARAM, ApiView, FirstRendererNegotiation, PlainTextRenderer, errors_schema
 from enrichment.api.errors import api_exception_handler
 from enrichment.api.permissions import HasFullScope
 from enrichment.api.selectors import customer_directory, customer_exists
@@ -35,7 +35,7 @@ class CustomerContextView(ApiView):
         summary="A customer's enriched context (JSON + prompt block)",
         tags=CONTEXT_TAG,
         parameters=[CUSTOMER_ID_PARAM, s.ContextQuerySerializer],
-        responses={200: s.ContextSerializer, **errors_schema(400, 401, 403, 404, 429, 503)},
+        responses={200: s.ContextResponse, **errors_schema(400, 401, 403, 404, 429, 503)},
     )
     def get(self, request, customer_id: str) -> Response | HttpResponse:
         params = self.query()
@@ -153,21 +153,81 @@ class ContextLookupView(ApiView):
 
     @extend_schema(
         operation_id="context_lookup",
-        summary="The context of the customer a contact email or a domain belongs to",
-        description="Give exactly one of `email` or `domain`; the other parameters are those of the context endpoint.",
+        summary="The context for a requester's email, or for a company's domain",
+        description=(
+            "Give exactly one of `email` or `domain`; the other parameters are those of the context endpoint. "
+            "By `email` (an exact contact on file), the answer also has `requester`: who is writing, their roles "
+            "on the account, their own recent product use, their open and recent tickets and their CSAT, and "
+            "the prompt block has a `Requester:` part. An address not on file is 404, never a guess by its "
+            "domain; a personal mailbox domain (gmail.com, outlook.com...) as `domain` is 400."
+        ),
         tags=CONTEXT_TAG,
         parameters=[s.LookupQuerySerializer],
-        responses={200: s.ContextSerializer, **errors_schema(400, 401, 403, 404, 429, 503)},
+        responses={200: s.ContextResponse, **errors_schema(400, 401, 403, 404, 429, 503)},
     )
     def get(self, request) -> Response:
         params = self.query()
         agent = services.agent_get(agent=params["agent"], scope=self.scope) if params.get("agent") else None
-        context = services.context_for_lookup(email=params.get("email"), domain=params.get("domain"), refresh=params["refresh"])
+        context, conversation = services.context_for_lookup(
+            email=params.get("email"), domain=params.get("domain"), refresh=params["refresh"]
+        )
         return Response(
             services.context_payload(
-                context, scope=self.scope, sections=params.get("sections"), max_chars=params.get("max_chars"), agent=agent
+                context,
+                scope=self.scope,
+                sections=params.get("sections"),
+                max_chars=params.get("max_chars"),
+                agent=agent,
+                conversation=conversation,
             )
         )
+
+
+_TICKET_DESCRIPTION = (
+    "The account context of the ticket's customer with `ticket` (subject, status, priority, category, channel, "
+    "age, first response time, times reopened) and `requester` (the ticket's contact, when it has one), and a "
+    "prompt block with the parts `Requester:` and `Ticket being answered:`. The account's other open tickets are "
+    "in `support_history.open_ticket_list` and the block's `Open tickets:` part. An unknown ticket is 404 "
+    "`customer_not_found`."
+)
+
+
+class TicketContextView(ApiView):
+    query_serializer_class = s.PromptQuerySerializer
+
+    @extend_schema(
+        operation_id="ticket_context",
+        summary="The context for the ticket being answered",
+        description=_TICKET_DESCRIPTION,
+        tags=CONTEXT_TAG,
+        parameters=[TICKET_ID_PARAM, s.PromptQuerySerializer],
+        responses={200: s.ContextResponse, **errors_schema(400, 401, 404, 429, 503)},
+    )
+    def get(self, request, ticket_id: str) -> Response:
+        params = self.query()
+        context, conversation = services.context_for_ticket(ticket_id=ticket_id, refresh=params["refresh"])
+        return Response(services.context_payload(context, scope=self.scope, max_chars=params.get("max_chars"), conversation=conversation))
+
+
+class TicketContextPromptView(ApiView):
+    query_serializer_class = s.PromptQuerySerializer
+    renderer_classes = [PlainTextRenderer]
+
+    @extend_schema(
+        operation_id="ticket_context_prompt",
+        summary="The <customer_context> block for the ticket being answered, as text/plain",
+        description=_TICKET_DESCRIPTION,
+        tags=CONTEXT_TAG,
+        parameters=[TICKET_ID_PARAM, s.PromptQuerySerializer],
+        responses={
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The block, UTF-8."),
+            **errors_schema(400, 401, 404, 429, 503),
+        },
+    )
+    def get(self, request, ticket_id: str) -> Response:
+        params = self.query()
+        context, conversation = services.context_for_ticket(ticket_id=ticket_id, refresh=params["refresh"])
+        return Response(services.context_prompt(context, scope=self.scope, max_chars=params.get("max_chars"), conversation=conversation))
 
 
 class ContextBatchView(ApiView):
@@ -175,8 +235,9 @@ class ContextBatchView(ApiView):
         operation_id="context_batch",
         summary="Contexts of up to 100 customers",
         description=(
-            "One result per distinct id, in request order, each with `status` ok, not_found or invalid. "
-            "A bad id never fails the batch. More than 100 ids: 400 `batch_too_large`."
+            "One result per distinct id, in request order, then one per distinct email (`emails`: each context "
+            "carries that `requester`), each with `status` ok, not_found or invalid. A bad item never fails the "
+            "batch. More than 100 items in all: 400 `batch_too_large`."
         ),
         tags=CONTEXT_TAG,
         request=s.ContextBatchSerializer,
@@ -184,7 +245,9 @@ class ContextBatchView(ApiView):
     )
     def post(self, request) -> Response:
         data = self.body(s.ContextBatchSerializer)
-        return Response({"results": services.context_batch(customer_ids=data["customer_ids"], scope=self.scope)})
+        return Response(
+            {"results": services.context_batch(customer_ids=data["customer_ids"], emails=data["emails"], scope=self.scope)}
+        )
 
 
 # --- customers and events ---------------------------------------------------------------------------

@@ -18,7 +18,11 @@ canceled account                       ``MRR: $0.00 (canceled; last MRR $250.00)
 trial ending today / later             ``- Trial ends: 2025-11-14 (today)`` / ``(6 days)``
 trial ended (still trialing)           ``- Trial ended: 2025-11-12 (2 days ago)``; red flag
                                        ``Trial ended 2 days ago``
-renewal today / later                  ``- Renewal: today`` / ``- Renewal: 28 days``
+renewal today / later                  ``- Renewal: today`` / ``- Renewal: 28 days``; during a trial
+                                       only ``- First renewal: 2025-12-20 (36 days)`` when it is
+                                       not the trial's end
+churn probability                      ``Churn Risk: High (60-80%)``: a band of 20 points, "under
+                                       20%" and "over 80%" at the ends (the JSON keeps the figure)
 renewal date in the past               ``- Renewal: date passed 3 days ago (2025-11-11)``; yellow flag
                                        ``Renewal date passed 3 days ago (2025-11-11)``
 no subscription                        ``Lifecycle: no_subscription``, ``- Status: NO SUBSCRIPTION``,
@@ -51,11 +55,24 @@ def mrr_phrase(mrr: Decimal, last_mrr: Decimal | None) -> str:
     return f"{money(mrr)} (canceled; last MRR {money(last_mrr)})"
 
 
+def churn_band(risk: float) -> str:
+    """The probability as a band of 20 points, never a false certainty:
+    "under 20%", "20-40%", ..., "over 80%"."""
+    percent = risk * 100
+    if percent < 20:
+        return "under 20%"
+    if percent >= 80:
+        return "over 80%"
+    low = int(percent // 20) * 20
+    return f"{low}-{low + 20}%"
+
+
 def churn_phrase(risk: float | None, level: str) -> str:
-    """"Low (15%)", or "n/a (canceled)" for an account that has churned (no probability)."""
+    """"Low (under 20%)", "High (60-80%)", or "n/a (canceled)" for an account
+    that has churned (no probability). The exact figure stays in the JSON."""
     if risk is None:
         return f"n/a ({'canceled' if level == CHURNED else 'unknown'})"
-    return f"{level.title()} ({round(risk * 100)}%)"
+    return f"{level.title()} ({churn_band(risk)})"
 
 
 def trial_phrase(sub: SubscriptionDetails) -> tuple[str, str] | None:
@@ -81,6 +98,19 @@ def renewal_phrase(sub: SubscriptionDetails) -> str:
         when = f" ({sub.renewal_date.isoformat()})" if sub.renewal_date else ""
         return f"date passed {days(-left)} ago{when}"
     return "today" if left == 0 else days(left)
+
+
+def subscription_dates(sub: SubscriptionDetails) -> list[tuple[str, str]]:
+    """The Subscription part's date lines as (label, text). A trial shows its
+    end; the renewal after it only when it falls on another date, as "First
+    renewal", so the two can never be read as one another."""
+    trial = trial_phrase(sub)
+    if trial is None:
+        return [("Renewal", renewal_phrase(sub))]
+    lines = [trial]
+    if sub.renewal_date is not None and sub.renewal_date != sub.trial_ends_at and (sub.days_to_renewal or 0) >= 0:
+        lines.append(("First renewal", f"{sub.renewal_date.isoformat()} ({renewal_phrase(sub)})"))
+    return lines
 
 
 def status_phrase(status: str) -> str:

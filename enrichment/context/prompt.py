@@ -42,18 +42,19 @@ sections the block is exactly what it was before they existed.
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
-from enrichment.context.lifecycle import churn_phrase, mrr_phrase, renewal_phrase, status_phrase, trial_phrase
+from enrichment.context.conversation_lines import as_of_line, open_ticket_lines, requester_lines, ticket_focus_lines
+from enrichment.context.lifecycle import churn_phrase, mrr_phrase, status_phrase, subscription_dates
 from enrichment.context.registry import extension_sections
+from enrichment.context.safe_text import safe_text
 
 if TYPE_CHECKING:
     from enrichment.context.enriched import EnrichedContext
+    from enrichment.context.requester import Conversation
     from enrichment.context.sections import (
         CompanyEnrichment,
         EngagementMetrics,
@@ -98,7 +99,7 @@ DROP_ORDER = (
 )
 # With the optional parts: where "suggested_actions" and "changes" are dropped.
 # The parts of extension sections ("extension:<key>") are dropped before all of these.
-OPTIONAL_PARTS = ("suggested_actions", "changes")
+OPTIONAL_PARTS = ("suggested_actions", "changes", "open_tickets", "requester")
 FULL_DROP_ORDER = (
     "company_enrichment",
     "opportunities",
@@ -108,7 +109,9 @@ FULL_DROP_ORDER = (
     "changes",
     "subscription",
     "support",
+    "open_tickets",
     "activity",
+    "requester",
     "warnings",
     "profile",
 )
@@ -118,34 +121,6 @@ MAX_CHANGE_LINES = 8
 MAX_EXTENSION_LINES = 6
 EXTENSION_LINE_LIMIT = 200
 EXTENSION_PREFIX = "extension:"  # part names of extension sections: "extension:<key>"
-
-_STRIP_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
-_SPACES = re.compile(r"\s+")
-
-
-def safe_text(value: object, *, limit: int = 120) -> str:
-    """Make customer-controlled text inert inside the prompt block."""
-    text = "" if value is None else str(value)
-    if len(text) > limit * 4:
-        text = text[: limit * 4]
-    cleaned = []
-    for char in text:
-        if char in "\n\r\t\v\f":
-            cleaned.append(" ")
-            continue
-        category = unicodedata.category(char)
-        if category in _STRIP_CATEGORIES:
-            continue
-        if category == "Zs":
-            cleaned.append(" ")
-            continue
-        cleaned.append(char)
-    text = "".join(cleaned).replace("<", "‹").replace(">", "›")
-    text = _SPACES.sub(" ", text).strip()
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
-
 
 def _title(value: str) -> str:
     return safe_text(value.replace("_", " "), limit=40).title()
@@ -214,12 +189,11 @@ def _support_lines(sup: SupportHistory) -> list[str]:
     return support
 
 
-def _subscription_lines(sub: SubscriptionDetails, plan: str) -> list[str]:
-    subscription = ["", "Subscription:", f"- Plan: {plan}", f"- Seats: {sub.seats_used}/{sub.seats_purchased}"]
-    trial = trial_phrase(sub)
-    if trial is not None:
-        subscription.append(f"- {trial[0]}: {trial[1]}")
-    subscription.append(f"- Renewal: {renewal_phrase(sub)}")
+def _subscription_lines(sub: SubscriptionDetails) -> list[str]:
+    """The plan is in the header only; a trial's end and the renewal after it
+    are worded apart (``subscription_lines`` in :mod:`enrichment.context.lifecycle`)."""
+    subscription = ["", "Subscription:", f"- Seats: {sub.seats_used}/{sub.seats_purchased}"]
+    subscription.extend(f"- {label}: {text}" for label, text in subscription_dates(sub))
     if sub.status not in ("active", "trialing"):
         subscription.append(f"- Status: {safe_text(status_phrase(sub.status), limit=40)}")
     return subscription
@@ -283,15 +257,15 @@ def _changes_lines(changes: ContextChanges | None, hide: frozenset[str]) -> list
     return ["", title, *body]
 
 
-def _extension_parts(ctx: EnrichedContext, hide: frozenset[str]) -> list[_Part]:
-    """One part per registered extension section the context has, in
-    registration order. With any ``hide`` (a restricted audience) only
-    sections declared customer-facing are shown. A provider's lines are made
-    safe here; a provider whose ``prompt_lines`` fails loses its part only."""
-    parts: list[_Part] = []
+def extension_blocks(ctx: EnrichedContext, *, customer_facing_only: bool) -> list[tuple[str, list[str]]]:
+    """``(key, lines)`` per registered extension section the context has, in
+    registration order; with ``customer_facing_only`` only sections declared
+    customer-facing. A provider's lines are made safe here; a provider whose
+    ``prompt_lines`` fails loses its part only."""
+    blocks: list[tuple[str, list[str]]] = []
     for key, spec in extension_sections().items():
         section = ctx.extensions.get(key)
-        if section is None or spec.prompt_lines is None or (hide and not spec.customer_facing):
+        if section is None or spec.prompt_lines is None or (customer_facing_only and not spec.customer_facing):
             continue
         try:
             raw = list(spec.prompt_lines(section))
@@ -301,19 +275,46 @@ def _extension_parts(ctx: EnrichedContext, hide: frozenset[str]) -> list[_Part]:
         lines = [text for text in (safe_text(line, limit=EXTENSION_LINE_LIMIT) for line in raw) if text]
         if lines:
             title = safe_text(spec.title, limit=60) or key
-            body = [f"- {line}" for line in lines[:MAX_EXTENSION_LINES]]
-            parts.append(_Part(EXTENSION_PREFIX + key, ["", f"{title}:", *body], label=key.replace("_", " ")))
+            blocks.append((key, ["", f"{title}:", *(f"- {line}" for line in lines[:MAX_EXTENSION_LINES])]))
+    return blocks
+
+
+def _extension_parts(ctx: EnrichedContext, hide: frozenset[str]) -> list[_Part]:
+    """One part per extension section; with any ``hide`` (a restricted
+    audience) only sections declared customer-facing."""
+    return [
+        _Part(EXTENSION_PREFIX + key, lines, label=key.replace("_", " "))
+        for key, lines in extension_blocks(ctx, customer_facing_only=bool(hide))
+    ]
+
+
+def _conversation_parts(ctx: EnrichedContext, conversation: Conversation | None) -> list[_Part]:
+    if conversation is None:
+        return []
+    now = conversation.as_of or ctx.enriched_at or dt.datetime.now(dt.UTC)
+    parts = []
+    if conversation.requester is not None:
+        parts.append(_Part("requester", requester_lines(conversation.requester, now=now)))
+    if conversation.ticket is not None:
+        parts.append(_Part("ticket", ticket_focus_lines(conversation.ticket, now=now), droppable=False, label="ticket"))
     return parts
 
 
-def _parts(ctx: EnrichedContext, hide: frozenset[str], changes: ContextChanges | None = None) -> list[_Part]:
+def _parts(
+    ctx: EnrichedContext, hide: frozenset[str], changes: ContextChanges | None = None, conversation: Conversation | None = None
+) -> list[_Part]:
     health = ctx.account_health
+    support = ctx.support_history
     plan = safe_text(ctx.customer_intelligence.plan or ctx.subscription_details.plan or "none", limit=40).upper()
+    now = ctx.enriched_at or dt.datetime.now(dt.UTC)
     return [
+        _Part("as_of", [as_of_line(ctx.enriched_at)], droppable=False),
         *_header_parts(ctx, hide, plan),
+        *_conversation_parts(ctx, conversation),
         *_activity_parts(ctx.engagement_metrics),
-        _Part("support", _support_lines(ctx.support_history)),
-        _Part("subscription", _subscription_lines(ctx.subscription_details, plan)),
+        _Part("support", _support_lines(support)),
+        _Part("open_tickets", open_ticket_lines(support.open_ticket_list, support.open_tickets, now=now), label="open tickets"),
+        _Part("subscription", _subscription_lines(ctx.subscription_details)),
         _Part("company_enrichment", _company_lines(ctx.company_enrichment)),
         _Part("product_status", _status_lines(ctx.product_status)),
         *_extension_parts(ctx, hide),
@@ -346,6 +347,7 @@ def render_prompt(
     hide: frozenset[str] = frozenset(),
     today: dt.date | None = None,
     changes: ContextChanges | None = None,
+    conversation: Conversation | None = None,
 ) -> str:
     """Render the block. ``hide`` removes fields a restricted audience must not
     see (``mrr``/``revenue``, ``churn_risk``) and, when not empty, every
@@ -353,7 +355,7 @@ def render_prompt(
     budget; ``changes`` (from :func:`enrichment.history.snapshots.context_changes`)
     adds the "Changes since last contact:" part. ``today`` is accepted for
     compatibility; nothing in the block depends on it."""
-    parts = _parts(ctx, hide, changes)
+    parts = _parts(ctx, hide, changes, conversation)
     text = _join(parts, [])
     if max_chars is None or len(text) <= max_chars:
         return text

@@ -91,6 +91,8 @@ class TicketBrief:
     category: str
     created_at: dt.datetime
     csat: int | None = None
+    channel: str = ""
+    updated_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,8 @@ class SupportHistory:
     avg_first_response_hours: float | None = None
     last_ticket_at: dt.datetime | None = None
     recent_tickets: tuple[TicketBrief, ...] = ()
+    # The newest open (open or pending) tickets, at most 5; ``open_tickets`` counts them all.
+    open_ticket_list: tuple[TicketBrief, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

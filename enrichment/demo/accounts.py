@@ -24,6 +24,7 @@ from enrichment.demo.builders import (
     Blueprint,
     Clock,
     Event,
+    contact_build,
     contacts_build,
     monthly_invoices_build,
     ticket_build,
@@ -51,6 +52,7 @@ def _acme(clock: Clock, plans: Mapping[str, Plan], rng: random.Random) -> Bluepr
     )
     bp = Blueprint(customer=customer)
     bp.contacts = contacts_build(rng, customer, 8, next_name=iter(ACME_PEOPLE).__next__, first=("Jane Doe", "jane@acme.com", "admin"))
+    bp.contacts[0].title = "Head of Operations"
     sub = Subscription(
         customer=customer,
         plan=plans["premium"],
@@ -270,7 +272,7 @@ def _initech(clock: Clock, plans: Mapping[str, Plan], rng: random.Random) -> Blu
     )
     bp = Blueprint(customer=customer)
     bp.contacts = [
-        Contact(customer=customer, name=name, email=email, role=role)
+        contact_build(customer, name, email, role)
         for name, email, role in (
             ("Bill Lumbergh", "bill.lumbergh@initech.com", "admin"),
             ("Peter Gibbons", "peter.gibbons@initech.com", "member"),

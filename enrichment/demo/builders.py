@@ -150,12 +150,13 @@ def contacts_build(
     first: tuple[str, str, str] | None = None,
 ) -> list[Contact]:
     """``n`` contacts at the customer's domain, named by ``next_name()``; ``first`` = (name, email, role)
-    for a fixed person. Roles come from ``rng``; the first contact is always an admin."""
+    for a fixed person. Roles come from ``rng``; the first contact is always an admin. Job titles and
+    roles on the account follow the role (:data:`ROLE_PROFILES`), drawing nothing from ``rng``."""
     contacts: list[Contact] = []
     used: set[str] = set()
     if first is not None:
         name, email, role = first
-        contacts.append(Contact(customer=customer, name=name, email=email, role=role))
+        contacts.append(contact_build(customer, name, email, role))
         used.add(email)
     while len(contacts) < n:
         name = next_name()
@@ -165,8 +166,24 @@ def contacts_build(
             email = email_for(name, customer.domain, suffix=str(k))
         used.add(email)
         role = "admin" if not contacts else rng.choice(CONTACT_ROLES)
-        contacts.append(Contact(customer=customer, name=name, email=email, role=role))
+        contacts.append(contact_build(customer, name, email, role))
     return contacts
+
+
+# A demo contact's job title and roles on the account, by their product role.
+ROLE_PROFILES = {
+    "admin": ("Operations Manager", ["admin", "decision_maker"]),
+    "billing": ("Finance Manager", ["billing"]),
+    "manager": ("Team Lead", ["champion"]),
+    "developer": ("Software Engineer", ["technical"]),
+    "analyst": ("Data Analyst", []),
+    "member": ("", []),
+}
+
+
+def contact_build(customer: Customer, name: str, email: str, role: str) -> Contact:
+    title, roles = ROLE_PROFILES.get(role, ("", []))
+    return Contact(customer=customer, name=name, email=email, role=role, title=title, account_roles=list(roles))
 
 
 def monthly_invoices_build(
@@ -241,6 +258,7 @@ def ticket_build(
         resolved_at=resolved_at,
         csat=csat,
         assignee=None,
+        updated_at=max(t for t in (created_at, first_response_at, resolved_at) if t is not None),
     )
 
 

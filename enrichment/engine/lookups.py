@@ -34,12 +34,30 @@ def validate_customer_id(customer_id: Any) -> CustomerId:
     raise InvalidLookup(INVALID_ID)
 
 
+# Mailbox providers: a domain shared by strangers never names a company.
+PERSONAL_EMAIL_DOMAINS = frozenset(
+    {
+        "gmail.com", "googlemail.com", "yahoo.com", "ymail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+        "icloud.com", "me.com", "mac.com", "aol.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de", "web.de",
+        "mail.com", "yandex.com", "yandex.ru", "zoho.com", "fastmail.com", "hey.com", "qq.com", "163.com",
+    }
+)  # fmt: skip
+
+
+def validate_email(email: Any) -> str:
+    """The address stripped and lower-cased; :class:`InvalidLookup` if it is not one."""
+    if not isinstance(email, str):
+        raise InvalidLookup("email is not a valid email address")
+    email = email.strip()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise InvalidLookup("email is not a valid email address")
+    return email.lower()
+
+
 def customer_id_resolve(*, email: str | None = None, domain: str | None = None) -> CustomerId:
     """The external id of the customer a contact email or a domain belongs to."""
     if email is not None:
-        email = email.strip()
-        if len(email) > 254 or not _EMAIL.match(email):
-            raise InvalidLookup("email is not a valid email address")
+        email = validate_email(email)
         found = customer_external_id_for_email(email=email)
         if found is None:
             raise CustomerNotFound(f"email {email!r}")
@@ -48,6 +66,8 @@ def customer_id_resolve(*, email: str | None = None, domain: str | None = None) 
         domain = domain.strip().lower().removeprefix("www.")
         if not _DOMAIN.match(domain):
             raise InvalidLookup("domain is not a valid domain name")
+        if domain in PERSONAL_EMAIL_DOMAINS:
+            raise InvalidLookup(f"{domain} is a personal email domain, not a company's: look the person up by their email")
         found = customer_external_id_for_domain(domain=domain)
         if found is None:
             raise CustomerNotFound(f"domain {domain!r}")

@@ -27,9 +27,10 @@ from enrichment.context.sections import (
 )
 from enrichment.providers.base import BatchProvider, ContextProvider, ProviderRequest
 from enrichment.rules.health import assess
-from support.selectors import ticket_stats_by_category, tickets_recent
+from support.selectors import RecentTickets, ticket_stats_by_category, tickets_recent
 
 Sections = Mapping[int, Mapping[str, Any]]
+_NO_TICKETS = RecentTickets()
 
 
 class CustomerIntelligenceProvider(ContextProvider):
@@ -119,10 +120,10 @@ class SupportHistoryProvider(BatchProvider):
         pks = [r.customer.pk for r in requests]
         stats = ticket_stats_by_category(customer_pks=pks, window=trailing(requests[0].now))
         recent = tickets_recent(customer_pks=pks) if stats else {}
-        return {pk: self._section(stats.get(pk, []), recent.get(pk, [])) for pk in pks}
+        return {pk: self._section(stats.get(pk, []), recent.get(pk, _NO_TICKETS)) for pk in pks}
 
     @staticmethod
-    def _section(rows: list[dict[str, Any]], recent: list[tuple]) -> SupportHistory:
+    def _section(rows: list[dict[str, Any]], tickets: RecentTickets) -> SupportHistory:
         if not rows:
             return SupportHistory()
         csat_sum = sum(row["csat_sum"] or 0 for row in rows)
@@ -142,7 +143,8 @@ class SupportHistoryProvider(BatchProvider):
             common_issues=tuple(row["category"] for row in categories[:3]),
             avg_first_response_hours=round(response_seconds / response_n / 3600, 2) if response_n else None,
             last_ticket_at=max(row["last_created"] for row in rows),
-            recent_tickets=tuple(TicketBrief(*ticket) for ticket in recent),
+            recent_tickets=tuple(TicketBrief(*ticket) for ticket in tickets.recent),
+            open_ticket_list=tuple(TicketBrief(*ticket) for ticket in tickets.open),
         )
 
 

@@ -42,6 +42,26 @@ logins = sum(1 for t, k in EngagementEvent.objects.values_list("occurred_at", "k
              if k == "login" and T0 - dt.timedelta(days=30) < t <= T0)
 assert window.current.get(("login", ""), 0) == logins, (window.current, logins)
 assert set(CustomerDataChange.objects.values_list("external_id", flat=True)) == {"lite"}
+# every captured table still has its triggers after every migration (SQLite drops them when it rebuilds a table)
+with connection.cursor() as cursor:
+    cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    triggers = {row[0] for row in cursor.fetchall()}
+for table in ("customers_customer", "customers_contact", "customers_engagementevent", "support_ticket",
+              "billing_subscription", "billing_invoice"):
+    assert {f"{table}_capture_change_{e}" for e in ("insert", "update", "delete")} <= triggers, (table, sorted(triggers))
+assert {"billing_plan_capture_change_update", "support_ticket_touch", "support_ticket_reopened"} <= triggers
+from customers.models import Contact
+from support.models import Ticket
+CustomerDataChange.objects.all().delete()
+Contact.objects.create(customer=c, email="x@lite.io", name="X")
+assert list(CustomerDataChange.objects.values_list("source", flat=True)) == ["customers_contact"]
+ticket = Ticket.objects.create(customer=c, subject="Help", status="solved", created_at=T0)
+stamp = Ticket.objects.get(pk=ticket.pk).updated_at
+with connection.cursor() as cursor:  # a writer behind the ORM's back
+    cursor.execute("UPDATE support_ticket SET status = 'open' WHERE id = %s", [ticket.pk])
+again = Ticket.objects.get(pk=ticket.pk)
+assert (again.reopened_count, again.updated_at > stamp) == (1, True), (again.reopened_count, again.updated_at, stamp)
+assert "support_ticket" in set(CustomerDataChange.objects.values_list("source", flat=True))
 print("sqlite ok", sum(rollup.values()), logins)
 """
 

@@ -43,10 +43,12 @@ def test_injection_corpus_through_the_prompt_endpoint(acme, make_token, text, sc
     lines = block.split("\n")
     assert lines[0] == "<customer_context>" and lines[-1] == "</customer_context>"
     assert block.count("<customer_context>") == 1 and block.count("</customer_context>") == 1
-    assert sum(1 for line in lines if line == "🚨 CRITICAL ISSUES:") == 1
+    internal = scope == TokenScope.FULL  # the customer-facing block has no flags at all
+    assert sum(1 for line in lines if line == "🚨 CRITICAL ISSUES:") == (1 if internal else 0)
     assert not any(line.startswith("- wire") for line in lines)
     assert "\x00" not in block and "\u202e" not in block and "\u200b" not in block
     assert max(len(line) for line in lines) < 400
+    assert "Open tickets:" in lines  # the hostile subject is listed, each ticket on a line of its own
     if scope == TokenScope.CUSTOMER_FACING:
         assert "MRR:" not in block and "Churn Risk:" not in block
 

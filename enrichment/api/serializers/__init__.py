@@ -8,6 +8,12 @@
 
 from rest_framework import serializers
 
+from enrichment.api.serializers.audiences import (
+    BatchItemSerializer,
+    BatchResponseSerializer,
+    ContextResponse,
+    CustomerFacingContextSerializer,
+)
 from enrichment.api.serializers.generated import dataclass_serializer, section_field
 from enrichment.api.serializers.inputs import (
     AGENT_HELP,
@@ -40,8 +46,6 @@ from enrichment.api.serializers.outputs import (
     AccountChangeSerializer,
     AgentPerformanceSerializer,
     AgentWorkloadSerializer,
-    BatchItemSerializer,
-    BatchResponseSerializer,
     ChangeDeltaSerializer,
     ChangesSerializer,
     ContextSerializer,
@@ -84,7 +88,9 @@ __all__ = [
     "ChangesSerializer",
     "ContextBatchSerializer",
     "ContextQuerySerializer",
+    "ContextResponse",
     "ContextSerializer",
+    "CustomerFacingContextSerializer",
     "CustomerListItemSerializer",
     "CustomerPageSerializer",
     "CustomerSearchQuerySerializer",

@@ -15,8 +15,6 @@ from typing import Any
 
 from rest_framework import serializers
 
-from enrichment.context.redaction import hidden_key
-
 
 def _field_for(tp: Any, *, name: str, required: bool = True, allow_null: bool = False) -> serializers.Field:
     kwargs: dict[str, Any] = {"required": required}
@@ -62,7 +60,7 @@ def dataclass_serializer(cls: type, *, exclude: frozenset[str] = frozenset()) ->
     for field in dataclasses.fields(cls):
         if field.name in exclude:
             continue
-        attrs[field.name] = _field_for(hints[field.name], name=field.name, required=not hidden_key(field.name))
+        attrs[field.name] = _field_for(hints[field.name], name=field.name, required=True)
     name = cls.__name__ + ("Public" if exclude else "")
     doc = (cls.__doc__ or "").strip()
     if doc.startswith(f"{cls.__name__}("):  # the signature dataclasses write when there is no docstring

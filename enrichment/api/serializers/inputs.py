@@ -183,17 +183,26 @@ class AnyValueField(serializers.Field):
 class ContextBatchSerializer(serializers.Serializer):
     customer_ids = serializers.ListField(
         child=AnyValueField(allow_null=True),
-        allow_empty=False,
-        help_text=f"1 to {BATCH_MAX_CUSTOMERS} customer external ids; duplicates are answered once.",
+        required=False,
+        help_text=f"Customer external ids; duplicates are answered once. With `emails`, {BATCH_MAX_CUSTOMERS} items at most in all.",
+    )
+    emails = serializers.ListField(
+        child=AnyValueField(allow_null=True),
+        required=False,
+        help_text="Requesters' contact emails: each item's context carries that `requester`. Answered after the ids.",
     )
 
-    def validate_customer_ids(self, value: list[Any]) -> list[Any]:
-        if len(value) > BATCH_MAX_CUSTOMERS:
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        ids, emails = attrs.get("customer_ids") or [], attrs.get("emails") or []
+        if not ids and not emails:
+            raise serializers.ValidationError("give at least one item in 'customer_ids' or 'emails'")
+        if len(ids) + len(emails) > BATCH_MAX_CUSTOMERS:
             raise serializers.ValidationError(
-                f"at most {BATCH_MAX_CUSTOMERS} customer ids per batch, got {len(value)}; split the request",
+                f"at most {BATCH_MAX_CUSTOMERS} items per batch, got {len(ids) + len(emails)}; split the request",
                 code="batch_too_large",
             )
-        return value
+        attrs["customer_ids"], attrs["emails"] = ids, emails
+        return attrs
 
 
 @extend_schema_field({"type": "string", "format": "date-time"})

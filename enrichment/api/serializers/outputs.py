@@ -16,6 +16,7 @@ from rest_framework import serializers
 from enrichment.api.serializers.generated import dataclass_serializer, section_field
 from enrichment.context import sections as ctx
 from enrichment.context.registry import extension_sections
+from enrichment.context.requester import Requester, TicketInFocus
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -57,9 +58,9 @@ class ContextSerializer(serializers.Serializer):
     ``health_breakdown``, ``flags``, ``sources`` and ``degraded``, plus the
     ready ``prompt`` block, plus the extension sections of the configured
     providers under their keys. With ``?sections=`` only those sections are
-    present. A ``customer_facing`` token never gets ``mrr``, ``churn_risk``,
-    ``churn_risk_level`` or ``health_breakdown``, nor an extension section not
-    declared customer-facing."""
+    present. ``requester`` when asked by contact email or for a ticket;
+    ``ticket`` for a ticket. A ``customer_facing`` token gets the
+    customer-facing view instead (``CustomerFacingContextSerializer``)."""
 
     customer_id = serializers.CharField()
     customer_intelligence = section_field(ctx.CustomerIntelligence)
@@ -70,9 +71,7 @@ class ContextSerializer(serializers.Serializer):
     company_enrichment = dataclass_serializer(ctx.CompanyEnrichment)(required=False, allow_null=True)
     product_status = section_field(ctx.ProductStatus)
     current_activity = section_field(ctx.CurrentActivity)
-    agent_performance = AgentPerformanceSerializer(
-        required=False, help_text="Absent for a `customer_facing` token. `agent` only with the `agent` parameter."
-    )
+    agent_performance = AgentPerformanceSerializer(required=False, help_text="`agent` only with the `agent` parameter.")
     next_actions = serializers.ListField(
         child=dataclass_serializer(ctx.NextAction)(), required=False, help_text="Suggested actions (stable codes), high priority first."
     )
@@ -85,46 +84,38 @@ class ContextSerializer(serializers.Serializer):
     degraded = serializers.ListField(child=dataclass_serializer(ctx.Degraded)())
     schema_version = serializers.IntegerField()
     prompt = serializers.CharField(help_text="The <customer_context> block for an LLM prompt.")
+    requester = dataclass_serializer(Requester)(required=False, help_text="Who is writing (by email or the ticket's contact).")
+    ticket = dataclass_serializer(TicketInFocus)(required=False, help_text="The ticket being answered.")
 
     def get_fields(self) -> dict[str, serializers.Field]:
         """The declared fields, then one per extension section registered now."""
         fields = super().get_fields()
         for key, spec in extension_sections().items():
-            audience = "" if spec.customer_facing else " Absent for a `customer_facing` token."
+            audience = " Also in the customer-facing view's `extensions`." if spec.customer_facing else ""
             fields[key] = section_field(spec.section, help_text=f"{spec.title} (extension section `{key}`).{audience}")
         return fields
 
 
 class SummarySerializer(serializers.Serializer):
-    """The seed's summary keys, then ``lifecycle``; ``churn_risk`` and
-    ``churn_risk_level`` are absent for a ``customer_facing`` token. A canceled
-    account has churned: ``churn_risk`` null, ``churn_risk_level`` "churned"."""
+    """The seed's summary keys, then ``lifecycle``. A canceled account has
+    churned: ``churn_risk`` null, ``churn_risk_level`` "churned". A
+    ``customer_facing`` token gets only ``company_name``, ``plan``,
+    ``open_tickets``, ``days_to_renewal``, ``lifecycle`` and ``cache_hit``."""
 
     company_name = serializers.CharField()
     plan = serializers.CharField()
-    health_score = serializers.IntegerField()
+    health_score = serializers.IntegerField(required=False)
     churn_risk = serializers.FloatField(required=False, allow_null=True)
     churn_risk_level = serializers.CharField(required=False)
-    login_count_30d = serializers.IntegerField()
+    login_count_30d = serializers.IntegerField(required=False)
     open_tickets = serializers.IntegerField()
     days_to_renewal = serializers.IntegerField(allow_null=True)
-    has_critical_issues = serializers.BooleanField()
-    has_opportunities = serializers.BooleanField()
+    has_critical_issues = serializers.BooleanField(required=False)
+    has_opportunities = serializers.BooleanField(required=False)
     cache_hit = serializers.BooleanField()
     lifecycle = serializers.ChoiceField(
         choices=[*ctx.LIFECYCLE_STATES, "unknown"], help_text="trialing, active, past_due, canceled or no_subscription."
     )
-
-
-class BatchItemSerializer(serializers.Serializer):
-    customer_id = serializers.JSONField(help_text="The id as it was sent.")
-    status = serializers.ChoiceField(choices=["ok", "not_found", "invalid"])
-    context = ContextSerializer(allow_null=True)
-    error = ErrorDetailSerializer(allow_null=True)
-
-
-class BatchResponseSerializer(serializers.Serializer):
-    results = BatchItemSerializer(many=True)
 
 
 class CustomerListItemSerializer(serializers.Serializer):
@@ -204,7 +195,7 @@ class FlagRaisedSerializer(_FlagChangeSerializer):
 
 
 class IncidentRefSerializer(serializers.Serializer):
-    id = serializers.CharField()
+    id = serializers.CharField(required=False, help_text="Absent in the customer-facing view.")
     title = serializers.CharField()
 
 
@@ -212,7 +203,7 @@ class NewTicketSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     subject = serializers.CharField()
     status = serializers.CharField()
-    priority = serializers.CharField()
+    priority = serializers.CharField(required=False, help_text="Absent in the customer-facing view.")
     created_at = serializers.DateTimeField()
 
 
@@ -226,22 +217,28 @@ class TimelineEntrySerializer(serializers.Serializer):
 class ChangesSerializer(serializers.Serializer):
     """What changed for a customer since a moment or since their previous
     ticket. ``health_score`` and ``churn_risk`` are null when no snapshot
-    exists yet; ``churn_risk`` is absent for a ``customer_facing`` token."""
+    exists yet. A ``customer_facing`` token gets ``view`` "customer_facing"
+    and only what changed on the customer's side: no ``baseline_at``,
+    ``health_score``, ``churn_risk``, flags or ``timeline``."""
+
+    view = serializers.ChoiceField(choices=["customer_facing"], required=False)
 
     customer_id = serializers.CharField()
     since = serializers.DateTimeField(allow_null=True, help_text="The moment compared with (null: no previous contact).")
     since_last_contact = serializers.BooleanField()
     last_contact_at = serializers.DateTimeField(allow_null=True, help_text="The previous ticket's creation (since_last_contact).")
-    baseline_at = serializers.DateTimeField(allow_null=True, help_text="When the snapshot compared with was taken.")
+    baseline_at = serializers.DateTimeField(allow_null=True, help_text="When the snapshot compared with was taken.", required=False)
     current_at = serializers.DateTimeField(allow_null=True)
     changed = serializers.BooleanField()
-    health_score = ChangeDeltaSerializer(allow_null=True)
+    health_score = ChangeDeltaSerializer(allow_null=True, required=False)
     churn_risk = ChangeDeltaSerializer(allow_null=True, required=False)
-    flags_raised = FlagRaisedSerializer(many=True)
-    flags_cleared = _FlagChangeSerializer(many=True)
+    flags_raised = FlagRaisedSerializer(many=True, required=False)
+    flags_cleared = _FlagChangeSerializer(many=True, required=False)
     account_changes = AccountChangeSerializer(many=True)
     new_tickets = NewTicketSerializer(many=True)
     new_incidents = IncidentRefSerializer(many=True)
     resolved_incidents = IncidentRefSerializer(many=True)
-    timeline = TimelineEntrySerializer(many=True, help_text="The snapshots in between, oldest first, with what each changed.")
+    timeline = TimelineEntrySerializer(
+        many=True, required=False, help_text="The snapshots in between, oldest first, with what each changed."
+    )
     summary = serializers.ListField(child=serializers.CharField(), help_text="One line per change, as in the prompt.")

@@ -34,7 +34,7 @@ def test_client_against_live_server(seeded, live_server):
         assert limited["cache_hit"] is False
 
         prompt = client.get_prompt(ACME)
-        assert prompt.startswith("<customer_context>\nCompany: Acme Corp")
+        assert prompt.startswith("<customer_context>\nAs of: ") and "\nCompany: Acme Corp\n" in prompt
         assert prompt.endswith("</customer_context>")
         assert len(client.get_prompt(ACME, max_chars=300)) < len(prompt)
 

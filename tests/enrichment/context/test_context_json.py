@@ -51,6 +51,19 @@ SUMMARY_KEYS = {
 }
 
 
+OPEN_BRIEF = TicketBrief(
+    id=981,
+    subject="Cannot export report",
+    status="open",
+    priority="urgent",
+    category="bug",
+    created_at=dt.datetime(2025, 11, 12, 16, 0, tzinfo=UTC),
+    csat=None,
+    channel="chat",
+    updated_at=dt.datetime(2025, 11, 12, 17, 0, tzinfo=UTC),
+)
+
+
 def full_context() -> EnrichedContext:
     """Every section and every nested type populated with non-default values."""
     flags = (
@@ -115,15 +128,7 @@ def full_context() -> EnrichedContext:
             avg_first_response_hours=1.75,
             last_ticket_at=dt.datetime(2025, 11, 12, 16, 0, tzinfo=UTC),
             recent_tickets=(
-                TicketBrief(
-                    id=981,
-                    subject="Cannot export report",
-                    status="open",
-                    priority="urgent",
-                    category="bug",
-                    created_at=dt.datetime(2025, 11, 12, 16, 0, tzinfo=UTC),
-                    csat=None,
-                ),
+                OPEN_BRIEF,
                 TicketBrief(
                     id=977,
                     subject="Invoice question",
@@ -132,8 +137,11 @@ def full_context() -> EnrichedContext:
                     category="billing",
                     created_at=dt.datetime(2025, 11, 1, 10, 0, tzinfo=PARIS),
                     csat=5,
+                    channel="email",
+                    updated_at=dt.datetime(2025, 11, 2, 10, 0, tzinfo=PARIS),
                 ),
             ),
+            open_ticket_list=(OPEN_BRIEF,),
         ),
         subscription_details=SubscriptionDetails(
             status="past_due",

@@ -1,8 +1,15 @@
 """The prompt block for the demo's customer_123 reproduces the seed document's
-example line for line (dates aside: they are relative to today)."""
+example line for line (dates aside: they are relative to today), with the
+changes the requester issue asked for, each marked below:
+
+- an ``As of:`` line first, with the time and zone of the figures;
+- ``Churn Risk: Low (under 20%)``: a band, not a figure claiming precision;
+- the account's ``Open tickets:`` named, after the support history;
+- the subscription's ``- Plan:`` line gone: the plan is in the header once."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 
@@ -12,12 +19,13 @@ from django.core.management import call_command
 from enrichment.engine.service import ContextEnrichmentService
 
 SEED_EXAMPLE = """<customer_context>
+As of: {as_of}
 Company: Acme Corp
 Industry: Technology
 Plan: PREMIUM
 MRR: $250.00
 Health Score: 85/100 (Good)
-Churn Risk: Low (15%)
+Churn Risk: Low (under 20%)
 Customer Since: {since} (152 days)
 
 Recent Activity:
@@ -29,8 +37,10 @@ Support History:
 - Total conversations: 12
 - Average CSAT: 4.5/5
 
+Open tickets:
+- #{ticket} “How do I export a project timeline to PDF?” (open, normal, 2 d)
+
 Subscription:
-- Plan: PREMIUM
 - Seats: 8/10
 - Renewal: 28 days
 
@@ -65,6 +75,8 @@ def test_customer_123_prompt_matches_the_seed_line_for_line(demo):
     expected = SEED_EXAMPLE.format(
         since=ctx.customer_intelligence.customer_since.isoformat(),
         last_login=ctx.engagement_metrics.last_login_at.strftime("%Y-%m-%d %H:%M"),
+        as_of=f"{ctx.enriched_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        ticket=ctx.support_history.open_ticket_list[0].id,
     )
     assert ctx.to_prompt_context().splitlines() == expected.splitlines()
 

@@ -4,6 +4,7 @@ context) and the per-agent figures the API adds with ``?agent=``."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -103,5 +104,4 @@ def test_agent_parameter_errors(team, api_clients):
 def test_a_customer_facing_token_never_sees_agent_performance(team, api_clients):
     _full, facing = api_clients
     data = facing.get("/api/v1/customers/acme_agents/context/").json()
-    assert "agent_performance" not in data
-    assert "agent_performance" not in data["sources"]
+    assert "agent_performance" not in json.dumps(data)

@@ -11,7 +11,15 @@ from decimal import Decimal
 
 import pytest
 
-from enrichment.context.lifecycle import churn_phrase, mrr_phrase, renewal_phrase, status_phrase, trial_phrase
+from enrichment.context.lifecycle import (
+    churn_band,
+    churn_phrase,
+    mrr_phrase,
+    renewal_phrase,
+    status_phrase,
+    subscription_dates,
+    trial_phrase,
+)
 from enrichment.context.sections import (
     AccountHealth,
     CustomerIntelligence,
@@ -130,7 +138,7 @@ def test_phrases_of_a_canceled_account():
     assert mrr_phrase(Decimal("0.00"), Decimal("250.00")) == "$0.00 (canceled; last MRR $250.00)"
     assert mrr_phrase(Decimal("1250.5"), None) == "$1,250.50"
     assert churn_phrase(None, "churned") == "n/a (canceled)"
-    assert churn_phrase(0.15, "low") == "Low (15%)"
+    assert churn_phrase(0.15, "low") == "Low (under 20%)"
     assert renewal_phrase(CANCELED) == "none (canceled)"
     assert status_phrase("canceled") == "CANCELED"
     assert status_phrase("past_due") == "PAST DUE"
@@ -152,3 +160,26 @@ def test_trial_and_renewal_phrases_never_read_a_past_date_as_future():
     assert renewal(0) == "today"
     assert renewal(28) == "28 days"
     assert renewal(None) == "not scheduled"
+
+
+def test_churn_risk_reads_as_a_band_never_as_certainty():
+    assert [churn_band(p) for p in (0.0, 0.15, 0.2, 0.399, 0.4, 0.73, 0.8, 0.999, 1.0)] == [
+        "under 20%", "under 20%", "20-40%", "20-40%", "40-60%", "60-80%", "over 80%", "over 80%", "over 80%",
+    ]  # fmt: skip
+    assert churn_phrase(1.0, "high") == "High (over 80%)"
+    assert "100%" not in churn_phrase(1.0, "high")
+
+
+def test_a_trial_and_the_renewal_after_it_are_worded_apart():
+    def trial(ends_in: int, renews_in: int) -> SubscriptionDetails:
+        return SubscriptionDetails(
+            status="trialing", is_trial=True, trial_ends_at=TODAY + dt.timedelta(days=ends_in), days_to_trial_end=ends_in,
+            renewal_date=TODAY + dt.timedelta(days=renews_in), days_to_renewal=renews_in,
+        )  # fmt: skip
+
+    assert subscription_dates(trial(5, 5)) == [("Trial ends", f"{TODAY + dt.timedelta(days=5)} (5 days)")]
+    assert subscription_dates(trial(5, 36)) == [
+        ("Trial ends", f"{TODAY + dt.timedelta(days=5)} (5 days)"),
+        ("First renewal", f"{TODAY + dt.timedelta(days=36)} (36 days)"),
+    ]
+    assert subscription_dates(SubscriptionDetails(status="active", days_to_renewal=28)) == [("Renewal", "28 days")]
