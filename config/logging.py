@@ -76,6 +76,8 @@ def configure_logging(*, json_lines: bool, level: str = "INFO", quiet_tasks: lis
             "loggers": {
                 "django.db.backends": {"level": "WARNING"},
                 "django.server": {"level": "INFO"},
+                # The MCP SDK logs every stateless request's transport start and stop at INFO (enrichment/mcp_server/http.py).
+                "mcp": {"level": "WARNING"},
                 **{name: {"filters": ["quiet_tasks"]} for name in _CELERY_CHATTY},
             },
         }

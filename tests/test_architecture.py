@@ -97,7 +97,7 @@ LAYERS = Layers(
         ("realtime",),
         ("providers",),
         ("engine",),
-        ("api", "admin", "agents", "demo", "management"),  # the edges
+        ("api", "admin", "agents", "demo", "management", "mcp_server"),  # the edges
     ],
     # Edge modules in any room: Celery tasks, signal receivers, app configs, commands.
     edge_module_names=frozenset({"tasks", "receivers", "apps"}),

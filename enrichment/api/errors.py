@@ -49,7 +49,7 @@ from enrichment.context.exceptions import ContextUnavailable, CustomerNotFound, 
 
 logger = structlog.get_logger(__name__)
 
-API_PATH_PREFIXES = ("/api/", "/healthz")
+API_PATH_PREFIXES = ("/api/", "/healthz", "/mcp")
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Now
 
 from customers.models import Customer
 
@@ -85,3 +86,36 @@ class ContextSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} @ {self.created_at:%Y-%m-%d %H:%M}: {self.data.get('score')}"
+
+
+class ConversationOutcome(models.Model):
+    """How a conversation ended, as the agent that answered it reports it
+    (REST or MCP): the raw material for judging which context helped.
+    ``key`` makes recording idempotent: the same key records once."""
+
+    key = models.CharField(max_length=100, unique=True, help_text="Idempotency key chosen by the caller.")
+    customer_external_id = models.CharField(max_length=64, db_index=True)
+    ticket_id = models.BigIntegerField(null=True, blank=True)
+    context_id = models.CharField(max_length=64, blank=True, help_text="The context served, when the caller knows it.")
+    resolved = models.BooleanField(null=True)
+    escalated = models.BooleanField(null=True)
+    reopened = models.BooleanField(null=True)
+    csat = models.PositiveSmallIntegerField(null=True, blank=True)
+    handle_time_seconds = models.PositiveIntegerField(null=True, blank=True)
+    context_rating = models.PositiveSmallIntegerField(null=True, blank=True, help_text="The agent's own rating of the context, 1-5.")
+    note = models.CharField(max_length=1000, blank=True)
+    recorded_by = models.CharField(max_length=100, blank=True, help_text="The API token's name.")
+    recorded_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "enrichment_conversationoutcome"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(csat__isnull=True) | models.Q(csat__gte=1, csat__lte=5), name="outcome_csat_1_5"),
+            models.CheckConstraint(
+                condition=models.Q(context_rating__isnull=True) | models.Q(context_rating__gte=1, context_rating__lte=5),
+                name="outcome_rating_1_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_external_id} {self.key}"
