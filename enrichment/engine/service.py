@@ -29,8 +29,8 @@ from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
 from django_redis.cache import RedisCache
-from psycopg_pool import PoolTimeout
 
+from config.db import cannot_connect, connection_discard
 from customers.selectors import CustomerRef, customer_refs_chunks, customer_refs_get
 from enrichment.context.enriched import EnrichedContext
 from enrichment.context.exceptions import ContextEnrichmentError, ContextUnavailable, CustomerNotFound, InvalidLookup
@@ -246,11 +246,11 @@ class ContextEnrichmentService:
         try:
             return self._compute_once(customer_ids, lookups, started, strict=_reconnectable())
         except (DatabaseError, ContextUnavailable) as exc:
-            if _reconnectable() and not _cannot_connect(exc):
+            if _reconnectable() and not cannot_connect(exc):
                 # A dropped connection (database restart, pg_terminate_backend, a
                 # failover): reconnect once and try again before giving up.
                 logger.warning("context_database_retry", customers=len(customer_ids), error=type(exc).__name__)
-                connection.close()
+                connection_discard()
                 try:
                     return self._compute_once(customer_ids, lookups, started, strict=False)
                 except (DatabaseError, ContextUnavailable) as again:
@@ -325,12 +325,6 @@ def _collector_paused(pause: bool) -> Iterator[None]:
     finally:
         if pause and was_enabled:
             gc.enable()
-
-
-def _cannot_connect(exc: BaseException) -> bool:
-    """No connection could be had at all (the pool timed out): a retry would
-    only wait as long again."""
-    return isinstance(exc.__cause__, PoolTimeout) or isinstance(exc, PoolTimeout)
 
 
 def _reconnectable() -> bool:
