@@ -37,7 +37,7 @@ from enrichment.context.exceptions import ContextEnrichmentError, ContextUnavail
 from enrichment.engine.cache import MISS, CacheLookup, ContextCache, context_key, mark_hit, with_latency
 from enrichment.engine.lookups import CustomerId, customer_id_resolve, validate_customer_id
 from enrichment.engine.runner import ProviderRunner
-from enrichment.engine.tiers import L2Cache
+from enrichment.engine.tiers import L2Cache, L2Unavailable
 from enrichment.history.writer import health_record_many
 from enrichment.ops import metrics
 from enrichment.ops.l1 import make_l1
@@ -148,11 +148,20 @@ class ContextEnrichmentService:
     def get_context_summary(self, customer_id: str) -> dict[str, Any]:
         return self.enrich_context(customer_id).get_summary()
 
-    def invalidate_cache(self, customer_id: str) -> None:
+    def invalidate_cache(self, customer_id: str) -> bool:
+        """Drop the customer's cached context from both tiers. Returns False
+        when the shared tier (L2) could not be reached: the entry may still be
+        there, and the caller must not report the invalidation as done
+        (:func:`enrichment.engine.services.context_invalidate` records it)."""
         customer_id = validate_customer_id(customer_id)
         if self.cache is not None:
-            self.cache.delete(customer_id)
+            try:
+                self.cache.delete(customer_id)
+            except L2Unavailable:
+                logger.warning("context_invalidation_not_reached", customer_id=customer_id)
+                return False
         logger.info("context_invalidated", customer_id=customer_id)
+        return True
 
     def invalidate_many(self, customer_ids: Sequence[str]) -> None:
         """Invalidate many customers at once; raises
@@ -164,8 +173,8 @@ class ContextEnrichmentService:
     async def aenrich_context(self, customer_id: str, force_refresh: bool = False) -> EnrichedContext:
         return await sync_to_async(self.enrich_context, thread_sensitive=True)(customer_id, force_refresh)
 
-    async def ainvalidate_cache(self, customer_id: str) -> None:
-        await sync_to_async(self.invalidate_cache, thread_sensitive=True)(customer_id)
+    async def ainvalidate_cache(self, customer_id: str) -> bool:
+        return await sync_to_async(self.invalidate_cache, thread_sensitive=True)(customer_id)
 
     async def aget_context_summary(self, customer_id: str) -> dict[str, Any]:
         return (await self.aenrich_context(customer_id)).get_summary()
