@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 from django.db import InterfaceError, OperationalError, connections
 from django.db.models import QuerySet
 from psycopg_pool import PoolTimeout
@@ -87,10 +88,25 @@ def connection_failed(exc: BaseException, *, using: str = "default") -> bool:
     usable and are the query's own errors."""
     if not isinstance(exc, OperationalError | InterfaceError):
         return False
-    if cannot_connect(exc):
+    if cannot_connect(exc) or _lost(exc.__cause__):
         return True
-    raw = connections[using].connection
+    raw = connections[using].connection  # (Django may already have replaced it, e.g. after a failed COMMIT)
     return raw is None or bool(getattr(raw, "closed", False)) or bool(getattr(raw, "broken", False))
+
+
+def _lost(cause: BaseException | None) -> bool:
+    """A psycopg error that says the connection is gone: raised by the client
+    itself (no SQLSTATE: "server closed the connection unexpectedly", "the
+    connection is closed"), an operator intervention (57P01 admin shutdown,
+    57P02 crash shutdown, 57P03 cannot connect now) or a connection exception
+    (class 08). A server-side error of the query (a statement timeout 57014,
+    a deadlock 40P01) is not."""
+    if isinstance(cause, psycopg.InterfaceError):
+        return True
+    if not isinstance(cause, psycopg.OperationalError):
+        return False
+    sqlstate = cause.sqlstate or ""
+    return sqlstate == "" or sqlstate.startswith(("57P", "08"))
 
 
 def connection_discard(*, using: str = "default") -> None:

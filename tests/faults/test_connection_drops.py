@@ -106,4 +106,7 @@ def test_killed_connections_under_mixed_traffic_never_give_a_5xx(acme, start_gun
     assert sorted(code for code, _ in statuses if code >= 400) == [], sorted({(c, p) for c, p in statuses if c >= 400})[:10]
     stored = set(EngagementEvent.objects.filter(event_id__startswith="drop-").values_list("event_id", flat=True))
     assert set(acknowledged) <= stored, "an acknowledged event was lost"
-    assert sum(created) == len(stored)
+    # A connection killed during COMMIT leaves it unknown whether the first
+    # attempt stored the event; the replay then finds it and counts it as a
+    # duplicate. So `created` may fall short of the rows, never exceed them.
+    assert sum(created) <= len(stored)
