@@ -31,7 +31,7 @@ throttled                     429     over ``API_THROTTLE_RATE``; see ``Retry-Af
 uri_too_long                  414     a request line over gunicorn's limit (``config/gunicorn_worker.py``)
 request_headers_too_large     431     a header line or too many headers, over gunicorn's limits
 context_unavailable           503     the customer database cannot be reached
-database_unavailable          503     the database cannot be reached (any endpoint but the context's)
+database_unavailable          503     the database cannot be reached, or cancelled the query (timeout, deadlock)
 server_error                  500     a bug; the request id is in ``X-Request-ID``
 ============================  ======  ===================================================
 """

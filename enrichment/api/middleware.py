@@ -10,7 +10,7 @@ from pathlib import Path
 
 import structlog
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
 from whitenoise.middleware import WhiteNoiseMiddleware
@@ -88,7 +88,8 @@ class DatabaseRetryMiddleware:
     is kept so the retry reads it again. When the retry fails the same way, or
     no connection can be had at all, or the request is not idempotent, the
     answer is 503 ``database_unavailable`` with ``Retry-After`` (the JSON
-    error shape on API paths), never a 500."""
+    error shape on API paths), never a 500; so is any other operational error
+    of the database (a statement or lock timeout, a deadlock), not retried."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -105,6 +106,9 @@ class DatabaseRetryMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not connection_failed(exception):
+            if isinstance(exception, OperationalError):  # cancelled, timed out, deadlocked: the database's state, not a bug
+                logger.warning("database_operational_error", path=request.path, error=str(exception)[:200])
+                return _unavailable(request)
             return None
         view = getattr(request, "_db_view", None)
         retry = view is not None and not cannot_connect(exception) and not connection.in_atomic_block

@@ -14,6 +14,7 @@ import pytest
 from celery.exceptions import Retry
 from django.db import connection
 
+from config.db import connection_discard
 from enrichment.context.exceptions import ContextUnavailable
 from enrichment.engine.service import ContextEnrichmentService
 from enrichment.providers.internal import SupportHistoryProvider
@@ -190,3 +191,27 @@ def test_the_admin_retries_a_read_but_never_replays_a_write(acme, admin_client):
     response = admin_client.post("/admin/customers/customer/add/", {"external_id": "new_one", "company_name": "New"})
     assert response.status_code == 503  # not idempotent: not replayed, and not a 500
     assert "temporarily unreachable" in response.content.decode()
+
+
+def test_a_query_the_database_cancels_is_a_503_not_a_500(acme, make_token):
+    """Another transaction holds the event id being ingested; with a lock
+    timeout the database cancels the wait (55P03): the database's state, so 503."""
+    s = connection.settings_dict
+    event = {"event_id": "held", "customer_id": "customer_123", "kind": "login", "occurred_at": "2026-11-20T10:00:00Z"}
+    with psycopg.connect(host=s["HOST"], port=s["PORT"] or 5432, user=s["USER"], dbname=s["NAME"]) as holder:
+        holder.execute(
+            "INSERT INTO customers_engagementevent (event_id, customer_id, kind, feature, occurred_at)"
+            " SELECT 'held', id, 'login', '', now() FROM customers_customer WHERE external_id = 'customer_123'"
+        )  # not committed: the id is locked
+        client = client_for(make_token())
+        client.raise_request_exception = False
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 200")
+        try:
+            response = client.post("/api/v1/events/", {"events": [event]}, format="json")
+        finally:
+            connection_discard()
+        holder.rollback()
+    assert response.status_code == 503, response.content
+    assert response.json()["error"]["code"] == "database_unavailable"
+    assert client.post("/api/v1/events/", {"events": [event]}, format="json").json()["created"] == 1
