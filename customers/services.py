@@ -86,6 +86,9 @@ class UnknownCustomers(ValueError):
         super().__init__(f"unknown customer ids: {', '.join(customer_ids[:20])}")
 
 
+INGEST_ATTEMPTS = 3  # a deadlock broken by PostgreSQL is retried (ingestion is idempotent)
+
+
 def engagement_events_ingest(*, events: Sequence[EventInput]) -> IngestResult:
     """Store a batch of product events, idempotently by ``event_id``.
 
@@ -100,16 +103,16 @@ def engagement_events_ingest(*, events: Sequence[EventInput]) -> IngestResult:
     contexts are invalidated. A deadlock between racing transactions (which
     PostgreSQL breaks by failing one of them) is retried: ingestion is idempotent.
     """
-    for attempt in range(1, INGEST_ATTEMPTS + 1):
+    attempt = 1
+    while True:
         try:
             return _ingest_once(events=events)
         except OperationalError as exc:
-            if attempt == INGEST_ATTEMPTS or not isinstance(exc.__cause__, psycopg.errors.DeadlockDetected):
+            if attempt >= INGEST_ATTEMPTS or not isinstance(exc.__cause__, psycopg.errors.DeadlockDetected):
                 raise
-    raise AssertionError("unreachable")  # pragma: no cover
+            attempt += 1
 
 
-INGEST_ATTEMPTS = 3
 _EVENT_COLUMNS = ("event_id", "customer_id", "contact_id", "kind", "feature", "occurred_at")
 
 
