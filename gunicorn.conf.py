@@ -1,6 +1,10 @@
 """Gunicorn settings, read by default from the working directory (the Procfile's
 ``web`` process). Command-line options (``--bind``, ``--workers``) still win.
 
+- Errors gunicorn answers itself (a request line over ``limit_request_line``:
+  414, a header over ``limit_request_field_size`` or too many: 431, a
+  malformed request: 400) have the API's JSON error shape
+  (``config/gunicorn_worker.py``).
 - The access log goes through structlog with the request id (``config/gunicorn_logging.py``).
 - Prometheus multiprocess mode: every worker writes its metrics to files in
   ``PROMETHEUS_MULTIPROC_DIR`` and any worker's ``/metrics`` sums them all.
@@ -24,6 +28,7 @@ from config.gunicorn_logging import configure_master_logging
 configure_master_logging()
 
 logger_class = "config.gunicorn_logging.StructlogGunicornLogger"
+worker_class = "config.gunicorn_worker.JsonErrorSyncWorker"
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # "" turns it off (the benchmark)
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

@@ -12,7 +12,21 @@ from django.db import connection, transaction
 from customers.models import CustomerDataChange
 from customers.triggers import CHANNEL
 
-__all__ = ["CHANNEL", "data_changes_claim", "data_changes_delete", "data_changes_pending"]
+__all__ = ["CHANNEL", "data_changes_claim", "data_changes_delete", "data_changes_pending", "data_changes_record"]
+
+
+def data_changes_record(*, external_ids: Sequence[str], source: str) -> int:
+    """Record, as the triggers do, that these customers' derived data must be
+    refreshed: for a change no trigger sees (data outside the captured tables,
+    an invalidation that could not reach the cache). Durable once committed;
+    on PostgreSQL the listeners are notified when it commits. Returns the rows written."""
+    rows = CustomerDataChange.objects.bulk_create(
+        [CustomerDataChange(external_id=external_id, source=source[:63]) for external_id in dict.fromkeys(external_ids)]
+    )
+    if rows and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, '')", [CHANNEL])
+    return len(rows)
 
 
 def data_changes_claim(*, limit: int) -> list[tuple[int, str]]:

@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
+import psycopg
+from django.db import OperationalError, connection, transaction
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 
@@ -85,17 +86,38 @@ class UnknownCustomers(ValueError):
         super().__init__(f"unknown customer ids: {', '.join(customer_ids[:20])}")
 
 
-@transaction.atomic
+INGEST_ATTEMPTS = 3  # a deadlock broken by PostgreSQL is retried (ingestion is idempotent)
+
+
 def engagement_events_ingest(*, events: Sequence[EventInput]) -> IngestResult:
     """Store a batch of product events, idempotently by ``event_id``.
 
     All or nothing: an unknown customer id rejects the batch before anything
-    is written. Events already stored (same ``event_id``) are skipped. The
-    database counts them in the daily rollup (triggers, see
-    ``customers/migrations/0004``), and after the transaction commits the new events are added to the live view of the last
-    minutes (:mod:`customers.recent_activity`) and the customers' contexts are
-    invalidated.
+    is written. Events already stored (same ``event_id``) are skipped, and the
+    database decides which: one ``INSERT ... ON CONFLICT (event_id) DO NOTHING
+    RETURNING`` statement, so ``created`` and ``duplicates`` are exact even when
+    producers race with the same or overlapping batches. The database counts the
+    new events in the daily rollup (triggers, see ``customers/migrations/0004``
+    and ``0007``); after the transaction commits they are added to the live view
+    of the last minutes (:mod:`customers.recent_activity`) and the customers'
+    contexts are invalidated. A deadlock between racing transactions (which
+    PostgreSQL breaks by failing one of them) is retried: ingestion is idempotent.
     """
+    attempt = 1
+    while True:
+        try:
+            return _ingest_once(events=events)
+        except OperationalError as exc:
+            if attempt >= INGEST_ATTEMPTS or not isinstance(exc.__cause__, psycopg.errors.DeadlockDetected):
+                raise
+            attempt += 1
+
+
+_EVENT_COLUMNS = ("event_id", "customer_id", "contact_id", "kind", "feature", "occurred_at")
+
+
+@transaction.atomic
+def _ingest_once(*, events: Sequence[EventInput]) -> IngestResult:
     if not events:
         return IngestResult(0, 0, 0, ())
     wanted = {e.customer_id for e in events}
@@ -108,23 +130,13 @@ def engagement_events_ingest(*, events: Sequence[EventInput]) -> IngestResult:
     unique: dict[str, EventInput] = {}
     for event in events:
         unique.setdefault(event.event_id, event)
-    existing = set(EngagementEvent.objects.filter(event_id__in=unique.keys()).values_list("event_id", flat=True))
-    fresh = [e for e in unique.values() if e.event_id not in existing]
-    EngagementEvent.objects.bulk_create(
+    stored = _events_insert(
         [
-            EngagementEvent(
-                event_id=e.event_id,
-                customer_id=pks[e.customer_id],
-                contact_id=contacts.get((e.contact_email or "").lower()),
-                kind=e.kind,
-                feature=e.feature or "",
-                occurred_at=e.occurred_at,
-            )
-            for e in fresh
-        ],
-        ignore_conflicts=True,
-        batch_size=1000,
+            (e.event_id, pks[e.customer_id], contacts.get((e.contact_email or "").lower()), e.kind, e.feature or "", e.occurred_at)
+            for e in unique.values()
+        ]
     )
+    fresh = [e for e in unique.values() if e.event_id in stored]
     if fresh:  # the live view of the last minutes (Redis), once the events are committed
         live = [
             RecentEvent(
@@ -133,7 +145,6 @@ def engagement_events_ingest(*, events: Sequence[EventInput]) -> IngestResult:
             for e in fresh
         ]
         transaction.on_commit(lambda: recent_events_record(events=live))
-    if fresh:
         customer_data_changed.send(sender=EngagementEvent, customer_ids=sorted({e.customer_id for e in fresh}))
     return IngestResult(
         received=len(events),
@@ -141,3 +152,22 @@ def engagement_events_ingest(*, events: Sequence[EventInput]) -> IngestResult:
         duplicates=len(events) - len(fresh),
         customer_ids=tuple(sorted({e.customer_id for e in fresh})),
     )
+
+
+def _events_insert(rows: list[tuple]) -> set[str]:
+    """Insert event rows in one statement, in ``event_id`` order (racing
+    batches with overlapping ids then wait for each other rather than
+    deadlock); returns the ``event_id`` of the rows this statement stored."""
+    if not rows:
+        return set()
+    rows = sorted(rows, key=lambda row: row[0])
+    adapt = connection.ops.adapt_datetimefield_value
+    table = connection.ops.quote_name(EngagementEvent._meta.db_table)
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
+    sql = (
+        f"INSERT INTO {table} ({', '.join(_EVENT_COLUMNS)}) VALUES {values}"
+        " ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for row in rows for value in (*row[:5], adapt(row[5]))])
+        return {row[0] for row in cursor.fetchall()}

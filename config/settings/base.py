@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
     "enrichment.api.errors.ApiJsonErrorMiddleware",
+    "enrichment.api.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "enrichment.api.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -55,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "enrichment.api.middleware.DatabaseRetryMiddleware",  # last: its process_exception sees the view's errors first
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -364,6 +366,8 @@ API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")
 API_TOKEN_CACHE_TTL = env_float("API_TOKEN_CACHE_TTL", 5.0)
 # Largest accepted JSON body (1,000 events fit in well under 1 MB).
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2_621_440)
+# One body limit: Django's own (forms, the admin, request.body) follows the API's.
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Customer Context API",

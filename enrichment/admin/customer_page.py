@@ -102,10 +102,15 @@ class CustomerPageMixin:
     def _context_invalidate(self, request: HttpRequest, object_id: str) -> HttpResponse:
         customer = self._customer_for_write(request, object_id)
         try:
-            context_invalidate(customer_id=customer.external_id)
+            done = context_invalidate(customer_id=customer.external_id)
         except ContextEnrichmentError as exc:
             self.message_user(request, f"Invalidation failed: {exc}", messages.ERROR)
         else:
+            if not done:
+                self.message_user(
+                    request, "The shared cache is unreachable: the invalidation is recorded and applied when it answers.", messages.WARNING
+                )
+                return self._back(request, customer)
             self.message_user(
                 request,
                 "Cached context dropped from the shared cache; other processes drop their in-process copy within "

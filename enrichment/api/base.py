@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from enrichment.api import serializers as s
 from enrichment.api.authentication import ApiTokenAuthentication
-from enrichment.api.errors import ApiError, InvalidParameter, RequestTooLarge, api_exception_handler
+from enrichment.api.errors import ApiError, InvalidParameter, InvalidUnicode, RequestTooLarge, api_exception_handler, invalid_unicode_path
 from enrichment.api.permissions import HasApiToken, request_scope
 from enrichment.api.throttling import TokenRateThrottle
 from enrichment.context.exceptions import InvalidLookup
@@ -53,9 +53,14 @@ class LimitedJSONParser(JSONParser):
         if len(raw) > limit:
             raise RequestTooLarge(too_large)
         try:
-            return super().parse(io.BytesIO(raw), media_type, parser_context)
+            data = super().parse(io.BytesIO(raw), media_type, parser_context)
         except RecursionError as exc:  # absurdly deep nesting: not a server error
             raise ParseError("JSON parse error - nested too deeply") from exc
+        where = invalid_unicode_path(data)  # "\ud800" is valid JSON, but no valid text
+        if where is not None:
+            message = f"The body has a string that is not valid Unicode (a lone surrogate) at {where or 'its top'}."
+            raise InvalidUnicode(message, details={"path": where})
+        return data
 
 
 class FirstRendererNegotiation(BaseContentNegotiation):
@@ -110,6 +115,10 @@ class ApiView(APIView):
     parser_classes = [LimitedJSONParser]
     content_negotiation_class = FirstRendererNegotiation
     query_serializer_class: type[s.serializers.Serializer] | None = None
+    # Every API request may run twice on a lost database connection
+    # (enrichment.api.middleware.DatabaseRetryMiddleware): reads, the batch,
+    # invalidation, and ingestion (idempotent by event_id).
+    idempotent = True
 
     def get_exception_handler(self):
         return api_exception_handler
@@ -137,6 +146,9 @@ class ApiView(APIView):
             defaults = _query_defaults(serializer_class)
             if defaults is not None:
                 return dict(defaults)
+        where = invalid_unicode_path(dict(params.lists()))
+        if where is not None:
+            raise InvalidUnicode("A query parameter is not valid Unicode (a lone surrogate).", details={"path": where.split(".")[0]})
         allowed = set(serializer_class().fields) if serializer_class else set()
         unknown = sorted(set(params) - allowed)
         if unknown:

@@ -16,6 +16,7 @@ unknown_parameter             400     a query parameter the endpoint does not kn
 invalid_customer_id           400     a customer id that cannot be valid (charset, length)
 invalid_request               400     a request body that does not validate
 parse_error                   400     a body that is not JSON
+invalid_unicode               400     a string (body, query, path) that is not valid Unicode, e.g. a lone surrogate
 batch_too_large               400     more than 100 customer ids / 1,000 events
 unknown_customers             400     events for customer ids that do not exist
 not_authenticated             401     no ``Authorization`` header
@@ -27,7 +28,10 @@ method_not_allowed            405
 request_too_large             413     a body over ``API_MAX_BODY_BYTES``
 unsupported_media_type        415     a body that is not ``application/json``
 throttled                     429     over ``API_THROTTLE_RATE``; see ``Retry-After``
+uri_too_long                  414     a request line over gunicorn's limit (``config/gunicorn_worker.py``)
+request_headers_too_large     431     a header line or too many headers, over gunicorn's limits
 context_unavailable           503     the customer database cannot be reached
+database_unavailable          503     the database cannot be reached, or cancelled the query (timeout, deadlock)
 server_error                  500     a bug; the request id is in ``X-Request-ID``
 ============================  ======  ===================================================
 """
@@ -53,7 +57,54 @@ API_PATH_PREFIXES = ("/api/", "/healthz", "/mcp")
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details}}
+    """The error shape; any string in it that is not valid Unicode (a lone
+    surrogate echoed from the input) is repaired, so rendering never fails."""
+    return {"error": {"code": code, "message": valid_unicode(message), "details": valid_unicode(details)}}
+
+
+def invalid_unicode_path(value: Any) -> str | None:
+    """Where the first string of a JSON value (keys included) that cannot be
+    encoded as UTF-8 is, as ``events.1.kind`` (``""``: the value itself), or
+    ``None`` when every string is valid."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii() and not _encodable(item):
+                return path
+        elif isinstance(item, dict):
+            for key, child in reversed(item.items()):
+                where = f"{path}.{key}".lstrip(".") if _encodable(str(key)) else f"{path}.<key>".lstrip(".")
+                if where.endswith("<key>"):
+                    return where
+                stack.append((where, child))
+        elif isinstance(item, list | tuple):
+            stack.extend((f"{path}.{i}".lstrip("."), child) for i, child in reversed(list(enumerate(item))))
+    return None
+
+
+def has_invalid_unicode(value: Any) -> bool:
+    """Whether any string in a JSON value (keys included) cannot be encoded as UTF-8."""
+    return invalid_unicode_path(value) is not None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def valid_unicode(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings replaced by U+FFFD."""
+    if isinstance(value, str):
+        return value if _encodable(value) else value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {valid_unicode(key): valid_unicode(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [valid_unicode(item) for item in value]
+    return value
 
 
 class ApiError(exceptions.APIException):
@@ -70,6 +121,14 @@ class ApiError(exceptions.APIException):
         self.details = details
         if status_code is not None:
             self.status_code = status_code
+
+
+class InvalidUnicode(ApiError):
+    """A string that is not valid Unicode (a lone surrogate such as ``"\\ud800"``
+    is valid JSON but no valid text): rejected before any use or echo."""
+
+    default_code = "invalid_unicode"
+    default_detail = "The request contains a string that is not valid Unicode (e.g. a lone surrogate such as \\ud800)."
 
 
 class InvalidParameter(ApiError):
@@ -197,6 +256,7 @@ _STATUS_CODES = {
     405: ("method_not_allowed", "Method not allowed."),
     413: ("request_too_large", "The request body is too large."),
     500: ("server_error", "Internal server error; quote the X-Request-ID header when reporting it."),
+    503: ("database_unavailable", "The database is temporarily unreachable; retry shortly."),
 }
 
 

@@ -133,19 +133,31 @@ class CustomerContextInvalidateView(ApiView):
     @extend_schema(
         operation_id="context_invalidate",
         summary="Drop a customer's cached context",
-        description="Every process serves the recomputed context within CONTEXT_L1_TTL seconds.",
+        description=(
+            "204: done; every process serves the recomputed context within CONTEXT_L1_TTL seconds. "
+            "202: the shared cache (Redis) could not be reached; the invalidation is recorded in the database and "
+            "applied as soon as Redis answers (see the README's freshness bound); nothing to retry."
+        ),
         tags=CONTEXT_TAG,
         parameters=[CUSTOMER_ID_PARAM],
         request=None,
-        responses={204: OpenApiResponse(description="Invalidated."), **errors_schema(400, 401, 404, 429)},
+        responses={
+            204: OpenApiResponse(description="Invalidated."),
+            202: OpenApiResponse(s.InvalidationPendingSerializer, description="Recorded; applied when the cache answers."),
+            **errors_schema(400, 401, 404, 429, 503),
+        },
     )
     def post(self, request, customer_id: str) -> Response:
         self.query()
         customer_id = self.customer_id(customer_id)
         if not customer_exists(customer_id=customer_id):
             raise CustomerNotFound(f"customer_id {customer_id!r}")
-        context_invalidate(customer_id=customer_id)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        if context_invalidate(customer_id=customer_id):
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(
+            {"status": "pending", "message": "The cache could not be reached; the invalidation is recorded and applied when it answers."},
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class ContextLookupView(ApiView):

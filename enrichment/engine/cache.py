@@ -231,13 +231,11 @@ class ContextCache:
         self.l2.replace_many(generations, [context_key(cid) for cid in customer_ids], ttl=ttl)
 
     def delete(self, customer_id: str) -> None:
-        """Invalidate: a new generation first (so an in-flight computation
-        cannot store its now old result), then drop the entry."""
-        key = context_key(customer_id)
-        self.l1.delete(key)
-        if self.l2 is not None:
-            self.l2.set(generation_key(customer_id), uuid.uuid4().hex, ttl=max(2 * self.l2.ttl, 3600), force=True)
-            self.l2.delete(key)
+        """Invalidate: a new generation (so an in-flight computation cannot
+        store its now old result) and the entry dropped, in one L2 round trip
+        made even while L2 is marked down; raises
+        :class:`~enrichment.engine.tiers.L2Unavailable` when it did not reach L2."""
+        self.delete_many([customer_id])
 
 
 def _current(entry: Any, generation: str | None, customer_id: str) -> LazyEnrichedContext | None:

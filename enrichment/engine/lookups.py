@@ -13,7 +13,7 @@ from customers.selectors import customer_external_id_for_domain, customer_extern
 from enrichment.context.exceptions import CustomerNotFound, InvalidLookup
 
 _EXTERNAL_ID = re.compile(EXTERNAL_ID_PATTERN)
-_MATCH = _EXTERNAL_ID.match
+_MATCH = _EXTERNAL_ID.fullmatch  # not .match: "$" would let a trailing newline through
 _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 INVALID_ID = "customer_id must be 1-64 characters of letters, digits, '_', '.', ':' or '-', starting with a letter or digit"

@@ -29,15 +29,15 @@ from django.core.cache import caches
 from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
 from django_redis.cache import RedisCache
-from psycopg_pool import PoolTimeout
 
+from config.db import cannot_connect, connection_discard
 from customers.selectors import CustomerRef, customer_refs_chunks, customer_refs_get
 from enrichment.context.enriched import EnrichedContext
 from enrichment.context.exceptions import ContextEnrichmentError, ContextUnavailable, CustomerNotFound, InvalidLookup
 from enrichment.engine.cache import MISS, CacheLookup, ContextCache, context_key, mark_hit, with_latency
 from enrichment.engine.lookups import CustomerId, customer_id_resolve, validate_customer_id
 from enrichment.engine.runner import ProviderRunner
-from enrichment.engine.tiers import L2Cache
+from enrichment.engine.tiers import L2Cache, L2Unavailable
 from enrichment.history.writer import health_record_many
 from enrichment.ops import metrics
 from enrichment.ops.l1 import make_l1
@@ -148,11 +148,20 @@ class ContextEnrichmentService:
     def get_context_summary(self, customer_id: str) -> dict[str, Any]:
         return self.enrich_context(customer_id).get_summary()
 
-    def invalidate_cache(self, customer_id: str) -> None:
+    def invalidate_cache(self, customer_id: str) -> bool:
+        """Drop the customer's cached context from both tiers. Returns False
+        when the shared tier (L2) could not be reached: the entry may still be
+        there, and the caller must not report the invalidation as done
+        (:func:`enrichment.engine.services.context_invalidate` records it)."""
         customer_id = validate_customer_id(customer_id)
         if self.cache is not None:
-            self.cache.delete(customer_id)
+            try:
+                self.cache.delete(customer_id)
+            except L2Unavailable:
+                logger.warning("context_invalidation_not_reached", customer_id=customer_id)
+                return False
         logger.info("context_invalidated", customer_id=customer_id)
+        return True
 
     def invalidate_many(self, customer_ids: Sequence[str]) -> None:
         """Invalidate many customers at once; raises
@@ -164,8 +173,8 @@ class ContextEnrichmentService:
     async def aenrich_context(self, customer_id: str, force_refresh: bool = False) -> EnrichedContext:
         return await sync_to_async(self.enrich_context, thread_sensitive=True)(customer_id, force_refresh)
 
-    async def ainvalidate_cache(self, customer_id: str) -> None:
-        await sync_to_async(self.invalidate_cache, thread_sensitive=True)(customer_id)
+    async def ainvalidate_cache(self, customer_id: str) -> bool:
+        return await sync_to_async(self.invalidate_cache, thread_sensitive=True)(customer_id)
 
     async def aget_context_summary(self, customer_id: str) -> dict[str, Any]:
         return (await self.aenrich_context(customer_id)).get_summary()
@@ -246,11 +255,11 @@ class ContextEnrichmentService:
         try:
             return self._compute_once(customer_ids, lookups, started, strict=_reconnectable())
         except (DatabaseError, ContextUnavailable) as exc:
-            if _reconnectable() and not _cannot_connect(exc):
+            if _reconnectable() and not cannot_connect(exc):
                 # A dropped connection (database restart, pg_terminate_backend, a
                 # failover): reconnect once and try again before giving up.
                 logger.warning("context_database_retry", customers=len(customer_ids), error=type(exc).__name__)
-                connection.close()
+                connection_discard()
                 try:
                     return self._compute_once(customer_ids, lookups, started, strict=False)
                 except (DatabaseError, ContextUnavailable) as again:
@@ -325,12 +334,6 @@ def _collector_paused(pause: bool) -> Iterator[None]:
     finally:
         if pause and was_enabled:
             gc.enable()
-
-
-def _cannot_connect(exc: BaseException) -> bool:
-    """No connection could be had at all (the pool timed out): a retry would
-    only wait as long again."""
-    return isinstance(exc.__cause__, PoolTimeout) or isinstance(exc, PoolTimeout)
 
 
 def _reconnectable() -> bool:

@@ -5,18 +5,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import structlog
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
+from customers.changes import data_changes_record
 from customers.selectors import customer_external_id_get
 from enrichment.engine.service import get_context_service
 
 logger = structlog.get_logger(__name__)
 
 
-def context_invalidate(*, customer_id: str) -> None:
-    """Drop a customer's cached context now (L2 and this process's L1); every
-    other process drops its L1 copy within ``CONTEXT_L1_TTL`` seconds."""
-    get_context_service().invalidate_cache(customer_id)
+def context_invalidate(*, customer_id: str) -> bool:
+    """Drop a customer's cached context (L2 and this process's L1); every
+    other process drops its L1 copy within ``CONTEXT_L1_TTL`` seconds.
+
+    Returns True when done now. When Redis cannot be reached (down, stalled
+    past ``REDIS_SOCKET_TIMEOUT``), the invalidation is recorded in the
+    database's change log instead (:func:`customers.changes.data_changes_record`)
+    and False is returned: the change listener and beat's backstop apply it as
+    soon as Redis answers, so it is never lost. Raises ``DatabaseError`` when
+    it could be neither done nor recorded."""
+    if get_context_service().invalidate_cache(customer_id):
+        return True
+    data_changes_record(external_ids=[customer_id], source="invalidate")
+    logger.warning("context_invalidation_recorded", customer_id=customer_id)
+    return False
 
 
 def context_invalidate_on_commit(*, customer_pk: int | None = None, customer_id: str | None = None) -> None:
@@ -28,7 +40,17 @@ def context_invalidate_on_commit(*, customer_pk: int | None = None, customer_id:
         customer_id = customer_external_id_get(pk=customer_pk)
         if customer_id is None:
             return
-    transaction.on_commit(lambda: context_invalidate(customer_id=customer_id))
+    transaction.on_commit(lambda: _invalidate_after_commit(customer_id))
+
+
+def _invalidate_after_commit(customer_id: str) -> None:
+    """After a write has committed: never fail the writer. When neither the
+    cache nor the change log can be written, the triggers' own change rows
+    (for the captured tables) still carry the change."""
+    try:
+        context_invalidate(customer_id=customer_id)
+    except DatabaseError as exc:
+        logger.error("context_invalidation_lost", customer_id=customer_id, error=type(exc).__name__)
 
 
 def contexts_refresh(*, customer_ids: Sequence[str]) -> int:

@@ -47,6 +47,10 @@ class DeferredHealthWriter:
         self.interval = interval
         self._pending: dict[int, EnrichedContext] = {}
         self._lock = threading.Lock()
+        # Held from taking the pending rows until they are committed: a flush
+        # returns only when every row submitted before it is in the database,
+        # even the ones the background thread took a moment earlier.
+        self._writing = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -62,12 +66,15 @@ class DeferredHealthWriter:
             self._wake.set()
 
     def flush(self) -> int:
-        with self._lock:
-            rows = list(self._pending.items())
-            self._pending.clear()
-        if rows:
-            _write(rows)
-        return len(rows)
+        """Write what is pending; returns once every row submitted before the
+        call is committed (waiting for a flush already in progress)."""
+        with self._writing:
+            with self._lock:
+                rows = list(self._pending.items())
+                self._pending.clear()
+            if rows:
+                _write(rows)
+            return len(rows)
 
     def _run(self) -> None:
         while True:
@@ -117,5 +124,7 @@ def health_record_many(*, rows: Sequence[tuple[int, EnrichedContext]]) -> None:
 
 
 def health_flush() -> int:
-    """Write what is queued now (tests, shutdown hooks); returns how many rows."""
+    """Write what is queued now and wait for a write in progress, so the
+    health rows of every context computed before the call can be read
+    (tests, shutdown hooks, the demo's history backfill); returns how many rows."""
     return _WRITER.flush() if _WRITER is not None else 0

@@ -31,7 +31,8 @@ def agent_resolve(value: str) -> dict[str, Any]:
     """The active user named by ``value`` (a user id or a username)."""
     users = get_user_model()._default_manager.filter(is_active=True)
     value = value.strip()
-    lookup = {"pk": int(value)} if value.isdigit() and len(value) < 18 else {"username": value}
+    # ASCII digits only: "²" or "٣" pass str.isdigit() but are no user id
+    lookup = {"pk": int(value)} if value.isascii() and value.isdigit() and len(value) < 10 else {"username": value}
     row = users.filter(**lookup).values("pk", "username", "first_name", "last_name").first()
     if row is None:
         raise UnknownAgent(value)

@@ -14,6 +14,7 @@ import pytest
 from celery.exceptions import Retry
 from django.db import connection
 
+from config.db import connection_discard
 from enrichment.context.exceptions import ContextUnavailable
 from enrichment.engine.service import ContextEnrichmentService
 from enrichment.providers.internal import SupportHistoryProvider
@@ -149,3 +150,68 @@ def test_a_refresh_task_retries_later_when_the_database_is_unreachable(acme):
     with unreachable_database(), pytest.raises(Retry, match="database is unreachable"):
         refresh_context_batch.apply(args=[["customer_123"]])  # eager: the retry propagates
     assert refresh_context_batch.apply(args=[["customer_123"]]).get() == 1
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/api/v1/customers/?search=acme"),
+        ("get", "/api/v1/context/?email=jane@acme.com"),
+        ("post", "/api/v1/customers/customer_123/context/invalidate/"),
+    ],
+)
+def test_an_unreachable_database_is_a_503_on_every_endpoint_not_a_500(acme, make_token, method, path):
+    client = client_for(make_token())
+    client.raise_request_exception = False
+    with unreachable_database():
+        started = time.monotonic()
+        response = getattr(client, method)(path)
+        assert time.monotonic() - started < 5
+    assert response.status_code == 503, response.content
+    assert response.json()["error"]["code"] == "database_unavailable"
+    assert response["Retry-After"] == "5"
+    assert getattr(client, method)(path).status_code in (200, 204)
+
+
+def test_a_killed_connection_under_a_search_is_retried_once_on_a_fresh_one(acme, make_token):
+    client = client_for(make_token())
+    assert client.get("/api/v1/customers/?search=acme").status_code == 200
+    kill_my_backend()
+    response = client.get("/api/v1/customers/?search=acme")
+    assert response.status_code == 200, response.content
+    assert [row["external_id"] for row in response.json()["results"]] == ["customer_123"]
+
+
+def test_the_admin_retries_a_read_but_never_replays_a_write(acme, admin_client):
+    admin_client.raise_request_exception = False
+    assert admin_client.get("/admin/customers/customer/").status_code == 200
+    kill_my_backend()
+    assert admin_client.get("/admin/customers/customer/").status_code == 200  # retried on a fresh connection
+    kill_my_backend()
+    response = admin_client.post("/admin/customers/customer/add/", {"external_id": "new_one", "company_name": "New"})
+    assert response.status_code == 503  # not idempotent: not replayed, and not a 500
+    assert "temporarily unreachable" in response.content.decode()
+
+
+def test_a_query_the_database_cancels_is_a_503_not_a_500(acme, make_token):
+    """Another transaction holds the event id being ingested; with a lock
+    timeout the database cancels the wait (55P03): the database's state, so 503."""
+    s = connection.settings_dict
+    event = {"event_id": "held", "customer_id": "customer_123", "kind": "login", "occurred_at": "2026-11-20T10:00:00Z"}
+    with psycopg.connect(host=s["HOST"], port=s["PORT"] or 5432, user=s["USER"], dbname=s["NAME"]) as holder:
+        holder.execute(
+            "INSERT INTO customers_engagementevent (event_id, customer_id, kind, feature, occurred_at)"
+            " SELECT 'held', id, 'login', '', now() FROM customers_customer WHERE external_id = 'customer_123'"
+        )  # not committed: the id is locked
+        client = client_for(make_token())
+        client.raise_request_exception = False
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 200")
+        try:
+            response = client.post("/api/v1/events/", {"events": [event]}, format="json")
+        finally:
+            connection_discard()
+        holder.rollback()
+    assert response.status_code == 503, response.content
+    assert response.json()["error"]["code"] == "database_unavailable"
+    assert client.post("/api/v1/events/", {"events": [event]}, format="json").json()["created"] == 1

@@ -25,16 +25,19 @@ def free_port() -> int:
 
 
 class PrivateRedis:
-    """``redis-server`` on a free port, no persistence; ``stop()`` kills it."""
+    """``redis-server`` on a free port (or ``port``: a restart), no persistence
+    unless ``persistent`` (an append-only file fsynced at every write, in
+    ``workdir``: a restart finds what was written); ``stop()`` kills it."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, *, port: int | None = None, persistent: bool = False):
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is missing: the suite's Redis comes from it (scripts/test-services.sh starts it)")
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if persistent else ["--appendonly", "no"]
         self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *persistence, "--dir", str(workdir)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -9,6 +9,7 @@ a settings change is honoured.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.utils import timezone
@@ -37,6 +38,19 @@ def _no_control_chars(value: str) -> None:
         raise serializers.ValidationError("must not contain control characters or lone surrogates")
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """An integer written in ASCII digits only (an optional leading ``-``): ``int()``
+    would also take "٣٠٠", " 300", "3_00" or "300.0", and ``str.isdigit()`` takes "²"."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, str) and not _ASCII_INTEGER.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+_ASCII_INTEGER = re.compile(r"-?[0-9]{1,12}")
+
+
 # --- query strings ---------------------------------------------------------------------
 
 
@@ -45,7 +59,7 @@ class RefreshQuerySerializer(serializers.Serializer):
 
 
 class PromptQuerySerializer(RefreshQuerySerializer):
-    max_chars = serializers.IntegerField(
+    max_chars = StrictIntegerField(
         required=False,
         min_value=MAX_CHARS_MIN,
         max_value=MAX_CHARS_MAX,
@@ -159,10 +173,10 @@ class CustomerSearchQuerySerializer(serializers.Serializer):
         validators=[_no_control_chars],
         help_text="Company name (contains), domain or contact email (starts with), or exact external id.",
     )
-    limit = serializers.IntegerField(
+    limit = StrictIntegerField(
         required=False, min_value=1, max_value=PAGE_SIZE_MAX, default=PAGE_SIZE_DEFAULT, help_text="Page size."
     )
-    offset = serializers.IntegerField(required=False, min_value=0, max_value=OFFSET_MAX, default=0)
+    offset = StrictIntegerField(required=False, min_value=0, max_value=OFFSET_MAX, default=0)
 
 
 # --- bodies ----------------------------------------------------------------------------------

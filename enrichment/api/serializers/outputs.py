@@ -142,6 +142,11 @@ class IngestResponseSerializer(serializers.Serializer):
     duplicates = serializers.IntegerField(help_text="Events already stored (or repeated in the request), skipped.")
 
 
+class InvalidationPendingSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["pending"])
+    message = serializers.CharField()
+
+
 class LivenessSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok"])
 
