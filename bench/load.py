@@ -74,6 +74,7 @@ def measure_api(ids: list[str]) -> dict:
         "API_THROTTLE_RATE": "100000000/min",
         "CONTEXT_L1_TTL": "300",
         "GUNICORN_ACCESS_LOG": "",  # gunicorn.conf.py: no access line per wrk request
+        "EXPERIMENTS_REFRESH_SECONDS": "1",
     }
     server = subprocess.Popen(
         [
@@ -96,6 +97,7 @@ def measure_api(ids: list[str]) -> dict:
         redis.Redis.from_url(settings.REDIS_URL).set(BODY_KEY, body)
         api_rps = _wrk(url, secret)
         bare_rps = _wrk(f"http://127.0.0.1:{PORT}/bench/bare/{customer_id}/", None)
+        experiment_rps = _with_experiment(url, headers)
         workers = [int(pid) for pid in subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()]
         rss = _rss_mb(workers)
     finally:
@@ -105,7 +107,32 @@ def measure_api(ids: list[str]) -> dict:
         "api_rps": api_rps,
         "bare_rps": bare_rps,
         "api_vs_bare": api_rps / bare_rps,
+        "api_experiment_rps": experiment_rps,
+        "api_experiment_vs_bare": experiment_rps / bare_rps,
         "web_rss_mb": rss,
         "api_body_bytes": len(body),
         "load": f"wrk -t2 -c{CONNECTIONS} -d{DURATION}, gunicorn {WORKERS} gthread workers x 4 threads",
     }
+
+
+def _with_experiment(url: str, headers: dict[str, str]) -> float:
+    """The same request while an experiment (by account) is running: each
+    response is then assigned, signed and rendered for its strategy."""
+    from django.utils import timezone
+
+    from enrichment.experiments.models import Experiment
+    from enrichment.experiments.services import experiment_create
+
+    Experiment.objects.filter(name="bench-running").delete()
+    arms = [{"strategy": "default", "weight": 1}, {"strategy": "budget_800", "weight": 1}]
+    experiment_create(name="bench-running", arms=arms, unit="account", starts_at=timezone.now())
+    try:
+        time.sleep(1.5)  # every worker's list of running experiments (EXPERIMENTS_REFRESH_SECONDS=1) moves on
+        with httpx.Client(timeout=10) as client:
+            for _ in range(WORKERS * 20):
+                response = client.get(url, headers=headers)
+                response.raise_for_status()
+            assert response.json()["experiment"] == "bench-running", response.json().get("experiment")
+        return _wrk(url, headers["Authorization"].split()[1])
+    finally:
+        Experiment.objects.filter(name="bench-running").delete()

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+from enrichment.experiments import strategies
 from enrichment.providers.registry import SETTING, load_providers
 from enrichment.rules.flags import DEFAULT_THRESHOLDS
 from enrichment.rules.scoring import DEFAULT_WEIGHTS
@@ -44,3 +45,13 @@ def check_scoring_settings(app_configs, **kwargs):
         if bad:
             errors.append(checks.Error(f"{setting} values must be non-negative numbers: {', '.join(bad)}", id=code))
     return errors
+
+
+@checks.register()
+def check_strategies(app_configs, **kwargs):
+    """enrichment.E010: ``CONTEXT_STRATEGIES`` loads (known options and parts, a ``default``)."""
+    try:
+        strategies.strategies()
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), hint=f"Fix settings.{strategies.SETTING}.", id="enrichment.E010")]
+    return []

@@ -97,6 +97,7 @@ LAYERS = Layers(
         ("realtime",),
         ("providers",),
         ("engine",),
+        ("experiments",),
         ("api", "admin", "agents", "demo", "management", "mcp_server"),  # the edges
     ],
     # Edge modules in any room: Celery tasks, signal receivers, app configs, commands.

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "enrichment",
     "enrichment.api",
     "enrichment.history",
+    "enrichment.experiments",
     "enrichment.vendors",
 ]
 
@@ -153,6 +154,11 @@ CONTEXT_CHANGES_POLL_SECONDS = env_float("CONTEXT_CHANGES_POLL_SECONDS", 1.0)
 # cache is in-process); production runs `manage.py context_changes_listen` instead.
 CONTEXT_CHANGES_IN_PROCESS = env_bool("CONTEXT_CHANGES_IN_PROCESS", False)
 CONTEXT_L1_MAX_ENTRIES = env_int("CONTEXT_L1_MAX_ENTRIES", 10_000)
+# CONTEXT_STRATEGIES (optional): name -> options; see enrichment/experiments/strategies.py
+# for the options and the built-in set used when it is not set.
+# How long a process trusts its list of running experiments (seconds): starting or ending one
+# reaches every process within this time; serving a context reads no experiment from the database.
+EXPERIMENTS_REFRESH_SECONDS = env_float("EXPERIMENTS_REFRESH_SECONDS", 10.0)
 # The requester part (who is asking) is kept per process at most this long, and only
 # while the account context it was built beside is the one served (enrichment/engine/requester.py).
 CONTEXT_REQUESTER_TTL = env_float("CONTEXT_REQUESTER_TTL", 30.0)
@@ -273,9 +279,7 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-# Every task of this project is idempotent, so a message is acknowledged only
-# after the task ran, and re-queued when the worker process dies mid-task. A
-# task that is not idempotent must opt out with acks_late=False.
+# Every task is idempotent: acknowledged after it ran, re-queued if the worker dies (opt out: acks_late=False).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -284,16 +288,14 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Redis broker: a message taken by a worker that died (not acknowledged) is
-# given to another worker after visibility_timeout seconds. It must stay above
-# CELERY_TASK_TIME_LIMIT and the longest retry countdown (or the ETA) in use.
+# Redis broker: an unacknowledged message goes to another worker after visibility_timeout
+# seconds, which must stay above CELERY_TASK_TIME_LIMIT and the longest retry countdown or ETA.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
     "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
     "unacked_restore_throttle": 1,
 }
-# Prefix for every broker key, so several deployments (or test runs) can share
-# one Redis database without taking each other's messages.
+# Prefix for every broker key: deployments (or test runs) sharing one Redis database keep their messages apart.
 if env_str("CELERY_BROKER_KEY_PREFIX"):
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEY_PREFIX")
 CELERY_TASK_ROUTES = {
@@ -303,13 +305,10 @@ CELERY_TASK_ROUTES = {
 }
 from celery.schedules import crontab
 
-# Beat records a heartbeat on every tick (enrichment_beat_last_tick_timestamp_seconds)
-# and ticks at least this often.
+# Beat records a heartbeat on every tick (enrichment_beat_last_tick_timestamp_seconds), at least this often.
 CELERY_BEAT_SCHEDULER = "enrichment.ops.beat:HeartbeatScheduler"
 CELERY_BEAT_MAX_LOOP_INTERVAL = 30
-# Routine beat tasks whose "received"/"succeeded"/"sending due task" lines Celery
-# logs at DEBUG rather than INFO (they run every 30 s); the tasks log at INFO
-# themselves when they do something.
+# Routine beat tasks (every 30 s) whose Celery lines go to DEBUG; the tasks log at INFO when they do something.
 CELERY_QUIET_TASKS = ["enrichment.fetch_product_status"]
 CELERY_BEAT_SCHEDULE = {
     "refresh-active-contexts": {

@@ -22,7 +22,8 @@ unknown_customers             400     events for customer ids that do not exist
 not_authenticated             401     no ``Authorization`` header
 authentication_failed         401     a malformed, unknown or revoked token
 permission_denied             403     the token's scope does not allow this endpoint
-customer_not_found            404     no customer has that id, email or domain
+customer_not_found            404     no customer has that id, email or domain (or no such ticket)
+context_not_found             404     an outcome names a ``context_id`` this service did not sign
 not_found                     404     no such URL
 method_not_allowed            405
 request_too_large             413     a body over ``API_MAX_BODY_BYTES``
@@ -49,7 +50,15 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from customers.services import UnknownCustomers
-from enrichment.context.exceptions import ContextUnavailable, CustomerNotFound, InvalidLookup, ScopeForbidden
+from enrichment.context.exceptions import (
+    ContextUnavailable,
+    CustomerNotFound,
+    ExperimentNotFound,
+    InvalidLookup,
+    ScopeForbidden,
+    UnknownContextId,
+)
+from enrichment.history.outcomes import InvalidOutcome
 
 logger = structlog.get_logger(__name__)
 
@@ -194,6 +203,12 @@ def translate(exc: Exception) -> exceptions.APIException | None:
     """Map the domain's exceptions onto API errors."""
     if isinstance(exc, CustomerNotFound):
         return ApiError(str(exc), code="customer_not_found", status_code=404, details={"lookup": exc.lookup})
+    if isinstance(exc, UnknownContextId):
+        return ApiError(str(exc), code="context_not_found", status_code=404)
+    if isinstance(exc, ExperimentNotFound):
+        return ApiError(str(exc), code="not_found", status_code=404)
+    if isinstance(exc, InvalidOutcome):
+        return InvalidParameter(str(exc))
     if isinstance(exc, InvalidLookup):
         return InvalidParameter(str(exc))
     if isinstance(exc, ScopeForbidden):

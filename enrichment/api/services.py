@@ -14,7 +14,7 @@ from customers.selectors import customer_ref_get
 from customers.services import EventInput, IngestResult, engagement_events_ingest
 from enrichment.context.customer_view import customer_changes, customer_prompt, customer_summary, customer_view
 from enrichment.context.enriched import EnrichedContext
-from enrichment.context.exceptions import CustomerNotFound, InvalidLookup, ScopeForbidden
+from enrichment.context.exceptions import CustomerNotFound, ExperimentNotFound, InvalidLookup, ScopeForbidden
 from enrichment.context.prompt import render_prompt
 from enrichment.context.registry import section_types
 from enrichment.context.requester import Conversation
@@ -23,8 +23,13 @@ from enrichment.engine import requester
 from enrichment.engine.lookups import INVALID_ID, customer_id_resolve, validate_customer_id
 from enrichment.engine.requester import context_for_email
 from enrichment.engine.service import get_context_service
+from enrichment.experiments.models import Experiment
+from enrichment.experiments.results import experiment_results, results_payload
+from enrichment.experiments.services import Serving, outcome_post, serving_choose
+from enrichment.history.outcomes import OutcomeRecorded
 from enrichment.history.snapshots import ContextChanges, context_changes
 from enrichment.realtime.agent_stats import UnknownAgent, agent_performance_for, agent_resolve
+from support.selectors import ticket_get
 
 logger = structlog.get_logger(__name__)
 
@@ -40,9 +45,11 @@ def context_payload(
     max_chars: int | None = None,
     agent: dict[str, Any] | None = None,
     conversation: Conversation | None = None,
+    serving: Serving | None = None,
 ) -> dict[str, Any]:
     """The context's JSON for a scope with the ``prompt`` block (always the
-    whole block, within ``max_chars``). The full scope gets every section
+    whole block, within ``max_chars``, as ``serving``'s strategy builds it,
+    with its ``context_id``, ``strategy`` and ``experiment``). The full scope gets every section
     (limited to ``sections``), ``requester`` and ``ticket`` from
     ``conversation``, and with ``agent`` (see :func:`agent_get`) that agent's
     own figures under ``agent_performance.agent``. A restricted scope gets the
@@ -50,8 +57,8 @@ def context_payload(
     it asks."""
     if is_restricted(scope):
         data = customer_view(context, conversation=conversation)
-        data["prompt"] = customer_prompt(context, conversation=conversation, max_chars=max_chars)
-        return data
+        data["prompt"] = context_prompt(context, scope=scope, max_chars=max_chars, conversation=conversation, serving=serving)
+        return {**data, **(serving.to_dict() if serving else {})}
     data = context.to_dict()
     full_agent_performance = data.get("agent_performance", {})
     if sections is not None:
@@ -67,26 +74,34 @@ def context_payload(
         data["agent_performance"] = {**full_agent_performance, "agent": agent_performance_get(agent=agent, context=context)}
     if conversation is not None:
         data.update(conversation.to_dict())
-    data["prompt"] = context_prompt(context, scope=scope, max_chars=max_chars, conversation=conversation)
-    return {"customer_id": context.customer_id, **data}
+    data["prompt"] = context_prompt(context, scope=scope, max_chars=max_chars, conversation=conversation, serving=serving)
+    return {"customer_id": context.customer_id, **data, **(serving.to_dict() if serving else {})}
 
 
 def context_payload_json(
-    context: EnrichedContext, *, scope: str, sections: Sequence[str] | None = None, max_chars: int | None = None
+    context: EnrichedContext,
+    *,
+    scope: str,
+    serving: Serving,
+    sections: Sequence[str] | None = None,
+    max_chars: int | None = None,
 ) -> bytes:
-    """:func:`context_payload` as JSON bytes, rendered once per cached context
-    and request shape: a context served from the cache keeps the rendering, and
-    only this request's ``enrichment_latency_ms`` is written in front of it."""
+    """:func:`context_payload` as JSON bytes, rendered once per cached context,
+    request shape and strategy: a context served from the cache keeps the
+    rendering, and only this request's ``enrichment_latency_ms``,
+    ``context_id``, ``strategy`` and ``experiment`` are written in front of it."""
     sections_key = tuple(sections) if sections is not None else None
 
     def render() -> bytes:
-        data = context_payload(context, scope=scope, sections=sections, max_chars=max_chars)
-        data.pop("enrichment_latency_ms", None)
+        data = context_payload(context, scope=scope, sections=sections, max_chars=max_chars, serving=serving)
+        for per_request in ("enrichment_latency_ms", "context_id", "strategy", "experiment"):
+            data.pop(per_request, None)
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
-    key = ("api-json", context.cache_tier, scope, sections_key, max_chars)  # the tier shows in `sources`
+    key = ("api-json", context.cache_tier, scope, sections_key, max_chars, serving.strategy.name)  # the tier shows in `sources`
     body = context.memoized(key, render) if context.cache_hit else render()
-    return b'{"enrichment_latency_ms":' + json.dumps(context.enrichment_latency_ms).encode() + b"," + body[1:]
+    head = json.dumps({"enrichment_latency_ms": context.enrichment_latency_ms, **serving.to_dict()}, separators=(",", ":"))
+    return head[:-1].encode() + b"," + body[1:]
 
 
 def context_prompt(
@@ -96,15 +111,28 @@ def context_prompt(
     max_chars: int | None = None,
     changes: ContextChanges | None = None,
     conversation: Conversation | None = None,
+    serving: Serving | None = None,
 ) -> str:
-    """The block for a scope: the internal one, or the customer-facing one."""
+    """The block for a scope (the internal one, or the customer-facing one),
+    as ``serving``'s strategy builds it (default: the whole block)."""
+    strategy = serving.strategy if serving is not None else None
+    budget = strategy.budget(max_chars) if strategy else max_chars
+    omit = strategy.omitted() if strategy else frozenset()
     if is_restricted(scope):
-        return customer_prompt(
-            context, conversation=conversation, changes=changes.to_dict() if changes is not None else None, max_chars=max_chars
-        )
+        changed = changes.to_dict() if changes is not None else None
+        return customer_prompt(context, conversation=conversation, changes=changed, max_chars=budget, omit=omit)
     if changes is not None or conversation is not None:  # per request: not memoised with the context
-        return render_prompt(context, max_chars=max_chars, changes=changes, conversation=conversation)
-    return context.to_prompt_context(max_chars=max_chars)
+        return render_prompt(context, max_chars=budget, changes=changes, conversation=conversation, omit=omit)
+    return context.to_prompt_context(max_chars=budget, omit=omit)
+
+
+def serving_for(context: EnrichedContext, conversation: Conversation | None = None) -> Serving:
+    """The strategy this request is served with (see :func:`serving_choose`)."""
+    requester = conversation.requester if conversation else None
+    ticket = conversation.ticket if conversation else None
+    return serving_choose(
+        customer_id=context.customer_id, ticket_id=ticket.id if ticket else None, email=requester.email if requester else None
+    )
 
 
 def agent_get(*, agent: str, scope: str) -> dict[str, Any]:
@@ -197,7 +225,7 @@ def context_batch(*, customer_ids: Iterable[Any], scope: str, emails: Iterable[A
         elif isinstance(outcome, CustomerNotFound):
             item.update(status="not_found", error=_item_error("customer_not_found", str(outcome)))
         elif isinstance(outcome, EnrichedContext):
-            item["context"] = context_payload(outcome, scope=scope)
+            item["context"] = context_payload(outcome, scope=scope, serving=serving_for(outcome))
         else:
             item.update(status="invalid", error=_item_error("invalid_customer_id", str(outcome)))
         results.append(item)
@@ -219,7 +247,7 @@ def _batch_email_item(raw: Any, *, scope: str) -> dict[str, Any]:
     except CustomerNotFound as exc:
         item.update(status="not_found", error=_item_error("customer_not_found", str(exc)))
     else:
-        item["context"] = context_payload(context, scope=scope, conversation=conversation)
+        item["context"] = context_payload(context, scope=scope, conversation=conversation, serving=serving_for(context, conversation))
     return item
 
 
@@ -246,3 +274,21 @@ def events_ingest(*, events: Sequence[dict[str, Any]]) -> IngestResult:
             for e in events
         ]
     )
+
+
+def outcome_report(*, key: str, recorded_by: str, context_id: str = "", ticket_id: int | None = None, **fields: Any) -> OutcomeRecorded:
+    """An outcome from the API or MCP: the customer from the context id, else from the ticket."""
+    customer_id = ""
+    if ticket_id is not None:
+        ticket = ticket_get(ticket_id=ticket_id)
+        if ticket is None:
+            raise CustomerNotFound(f"ticket {ticket_id}")
+        customer_id = ticket["customer__external_id"]
+    return outcome_post(key=key, context_id=context_id, ticket_id=ticket_id, customer_id=customer_id, recorded_by=recorded_by, **fields)
+
+
+def experiment_results_get(*, name: str) -> dict[str, Any]:
+    experiment = Experiment.objects.filter(name=name).first() if len(name) <= 60 else None
+    if experiment is None:
+        raise ExperimentNotFound(name)
+    return results_payload(experiment_results(experiment=experiment))

@@ -8,7 +8,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from enrichment.api import views
+from enrichment.api import experiment_views, views
 
 app_name = "api"
 
@@ -27,6 +27,8 @@ urlpatterns = [
     path("api/v1/tickets/<path:ticket_id>/context/prompt/", views.TicketContextPromptView.as_view(), name="ticket-context-prompt"),
     path("api/v1/contexts/batch/", views.ContextBatchView.as_view(), name="context-batch"),
     path("api/v1/customers/", views.CustomerListView.as_view(), name="customers"),
+    path("api/v1/outcomes/", experiment_views.OutcomesView.as_view(), name="outcomes"),
+    path("api/v1/experiments/<str:name>/results/", experiment_views.ExperimentResultsView.as_view(), name="experiment-results"),
     path("api/v1/events/", views.EventsIngestView.as_view(), name="events"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

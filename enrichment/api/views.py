@@ -24,6 +24,15 @@ from enrichment.ops.readiness import readiness
 
 CONTEXT_TAG = ["context"]
 
+
+def serving_headers(serving) -> dict[str, str]:
+    """How a text/plain block says what was served (the JSON forms carry the same as fields)."""
+    headers = {"X-Context-Id": serving.context_id, "X-Context-Strategy": serving.strategy.name}
+    if serving.experiment:
+        headers["X-Context-Experiment"] = serving.experiment
+    return headers
+
+
 # --- context -------------------------------------------------------------------------------
 
 
@@ -42,14 +51,20 @@ class CustomerContextView(ApiView):
         customer_id = self.customer_id(customer_id)
         agent = services.agent_get(agent=params["agent"], scope=self.scope) if params.get("agent") else None
         context = services.context_get(customer_id=customer_id, refresh=params["refresh"])
+        serving = services.serving_for(context)
         if agent is None:  # the common shape: rendered once per cached context
             body = services.context_payload_json(
-                context, scope=self.scope, sections=params.get("sections"), max_chars=params.get("max_chars")
+                context, scope=self.scope, sections=params.get("sections"), max_chars=params.get("max_chars"), serving=serving
             )
             return HttpResponse(body, content_type="application/json")
         return Response(
             services.context_payload(
-                context, scope=self.scope, sections=params.get("sections"), max_chars=params.get("max_chars"), agent=agent
+                context,
+                scope=self.scope,
+                sections=params.get("sections"),
+                max_chars=params.get("max_chars"),
+                agent=agent,
+                serving=serving,
             )
         )
 
@@ -78,7 +93,9 @@ class CustomerContextPromptView(ApiView):
             )
         else:
             context = services.context_get(customer_id=customer_id, refresh=params["refresh"])
-        return Response(services.context_prompt(context, scope=self.scope, max_chars=params.get("max_chars"), changes=changes))
+        serving = services.serving_for(context)
+        text = services.context_prompt(context, scope=self.scope, max_chars=params.get("max_chars"), changes=changes, serving=serving)
+        return Response(text, headers=serving_headers(serving))
 
 
 class CustomerContextChangesView(ApiView):
@@ -117,7 +134,7 @@ class CustomerContextSummaryView(ApiView):
         summary="The seed's summary of a customer's context",
         description=(
             "The seed's keys, then `lifecycle`. A `customer_facing` token gets no `churn_risk` / `churn_risk_level`; "
-            "a canceled account's `churn_risk` is null (`churn_risk_level` \"churned\")."
+            'a canceled account\'s `churn_risk` is null (`churn_risk_level` "churned").'
         ),
         tags=CONTEXT_TAG,
         parameters=[CUSTOMER_ID_PARAM, s.RefreshQuerySerializer],
@@ -191,6 +208,7 @@ class ContextLookupView(ApiView):
                 max_chars=params.get("max_chars"),
                 agent=agent,
                 conversation=conversation,
+                serving=services.serving_for(context, conversation),
             )
         )
 
@@ -218,7 +236,12 @@ class TicketContextView(ApiView):
     def get(self, request, ticket_id: str) -> Response:
         params = self.query()
         context, conversation = services.context_for_ticket(ticket_id=ticket_id, refresh=params["refresh"])
-        return Response(services.context_payload(context, scope=self.scope, max_chars=params.get("max_chars"), conversation=conversation))
+        serving = services.serving_for(context, conversation)
+        return Response(
+            services.context_payload(
+                context, scope=self.scope, max_chars=params.get("max_chars"), conversation=conversation, serving=serving
+            )
+        )
 
 
 class TicketContextPromptView(ApiView):
@@ -239,7 +262,11 @@ class TicketContextPromptView(ApiView):
     def get(self, request, ticket_id: str) -> Response:
         params = self.query()
         context, conversation = services.context_for_ticket(ticket_id=ticket_id, refresh=params["refresh"])
-        return Response(services.context_prompt(context, scope=self.scope, max_chars=params.get("max_chars"), conversation=conversation))
+        serving = services.serving_for(context, conversation)
+        text = services.context_prompt(
+            context, scope=self.scope, max_chars=params.get("max_chars"), conversation=conversation, serving=serving
+        )
+        return Response(text, headers=serving_headers(serving))
 
 
 class ContextBatchView(ApiView):
@@ -257,9 +284,7 @@ class ContextBatchView(ApiView):
     )
     def post(self, request) -> Response:
         data = self.body(s.ContextBatchSerializer)
-        return Response(
-            {"results": services.context_batch(customer_ids=data["customer_ids"], emails=data["emails"], scope=self.scope)}
-        )
+        return Response({"results": services.context_batch(customer_ids=data["customer_ids"], emails=data["emails"], scope=self.scope)})
 
 
 # --- customers and events ---------------------------------------------------------------------------

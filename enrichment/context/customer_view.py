@@ -202,6 +202,7 @@ def customer_prompt(
     conversation: Conversation | None = None,
     changes: dict[str, Any] | None = None,
     max_chars: int | None = None,
+    omit: frozenset[str] = frozenset(),
 ) -> str:
     """The ``<customer_context>`` block for a customer-facing bot: the same
     safety rules as the internal block (:func:`safe_text` on every customer
@@ -224,6 +225,8 @@ def customer_prompt(
         *((f"extension:{key}", lines) for key, lines in extension_blocks(context, customer_facing_only=True)),
         ("changes", _changes_part(changes)),
     ]  # fmt: skip
+    left_out = set(omit) | ({"incidents"} if "product_status" in omit else set())  # a strategy's choice of parts
+    parts = [(name, part) for name, part in parts if name not in left_out or name in ("header", "ticket")]
     dropped: list[str] = []
 
     def join() -> str:

@@ -140,8 +140,10 @@ class EnrichedContext:
         return from_jsonable(cls, data)
 
     # -- renderings ---------------------------------------------------------------
-    def to_prompt_context(self, *, max_chars: int | None = None, hide: frozenset[str] = frozenset()) -> str:
-        return self.memoized(("prompt", max_chars, hide), lambda: render_prompt(self, max_chars=max_chars, hide=hide))
+    def to_prompt_context(
+        self, *, max_chars: int | None = None, hide: frozenset[str] = frozenset(), omit: frozenset[str] = frozenset()
+    ) -> str:
+        return self.memoized(("prompt", max_chars, hide, omit), lambda: render_prompt(self, max_chars=max_chars, hide=hide, omit=omit))
 
     def memoized(self, key: Any, build: Any) -> Any:
         """A rendering of this context. Contexts served from the cache keep it

@@ -18,3 +18,17 @@ class ContextUnavailable(ContextEnrichmentError):
 
 class ScopeForbidden(ContextEnrichmentError):
     """The caller's scope may not ask for this (e.g. agent figures with a customer-facing token)."""
+
+
+class ExperimentNotFound(ContextEnrichmentError):
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"No experiment is named {name[:80]!r}")
+
+
+class UnknownContextId(ContextEnrichmentError):
+    """A ``context_id`` this service did not sign."""
+
+    def __init__(self, context_id: str):
+        self.context_id = context_id
+        super().__init__(f"No context was served with context_id {context_id[:80]!r}")

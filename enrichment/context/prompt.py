@@ -348,14 +348,18 @@ def render_prompt(
     today: dt.date | None = None,
     changes: ContextChanges | None = None,
     conversation: Conversation | None = None,
+    omit: frozenset[str] = frozenset(),
 ) -> str:
     """Render the block. ``hide`` removes fields a restricted audience must not
     see (``mrr``/``revenue``, ``churn_risk``) and, when not empty, every
     extension section not declared customer-facing; ``max_chars`` applies the
     budget; ``changes`` (from :func:`enrichment.history.snapshots.context_changes`)
-    adds the "Changes since last contact:" part. ``today`` is accepted for
+    adds the "Changes since last contact:" part; ``omit`` leaves out droppable
+    parts by name (a context strategy's choice). ``today`` is accepted for
     compatibility; nothing in the block depends on it."""
     parts = _parts(ctx, hide, changes, conversation)
+    if omit:  # a strategy's choice (enrichment.experiments.strategies), not a budget cut: not named
+        parts = [part for part in parts if not (part.droppable and part.name in omit)]
     text = _join(parts, [])
     if max_chars is None or len(text) <= max_chars:
         return text

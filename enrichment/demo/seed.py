@@ -24,6 +24,7 @@ from billing.models import Invoice, Plan, Subscription
 from customers.models import Contact, Customer, EngagementDaily, EngagementEvent
 from enrichment.demo.accounts import FIXED_ACCOUNTS
 from enrichment.demo.builders import Blueprint, Clock, numbers_random
+from enrichment.demo.experiment import demo_experiment_ensure
 from enrichment.demo.generated import GENERATED_PREFIX, generated_build, generated_external_id
 from support.models import Incident, IncidentImpact, IncidentStatus, Ticket
 
@@ -96,6 +97,9 @@ def demo_seed(*, customers: int = 200, seed: int = 42, create_admin: bool = True
     with step("incidents") as done:
         incidents_created = _incidents_ensure(clock)
         done.done(f"{incidents_created} created")
+    with step("example experiment (budget_800 vs default)") as done:
+        reports = demo_experiment_ensure(now=now, seed=seed)
+        done.done(f"{reports} outcome reports" if reports else "already present")
     admin_created = _admin_ensure() if create_admin else False
     return DemoSeedResult(
         customers_created=len(blueprints),

@@ -96,7 +96,11 @@ class ConversationOutcome(models.Model):
     key = models.CharField(max_length=100, unique=True, help_text="Idempotency key chosen by the caller.")
     customer_external_id = models.CharField(max_length=64, db_index=True)
     ticket_id = models.BigIntegerField(null=True, blank=True)
-    context_id = models.CharField(max_length=64, blank=True, help_text="The context served, when the caller knows it.")
+    context_id = models.CharField(max_length=255, blank=True, help_text="The context served, when the caller knows it.")
+    # From the context id: the experiment and strategy that built the context served, and the unit assigned.
+    experiment_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    strategy = models.CharField(max_length=60, blank=True)
+    unit_key = models.CharField(max_length=300, blank=True)
     resolved = models.BooleanField(null=True)
     escalated = models.BooleanField(null=True)
     reopened = models.BooleanField(null=True)

@@ -35,6 +35,9 @@ INSTRUCTIONS = (
 
 class ContextResult(BaseModel):
     customer_id: str = Field(description="The customer's external id.")
+    context_id: str = Field(description="Names the context served: pass it to record_outcome.")
+    strategy: str = Field(description="The context strategy that built it.")
+    experiment: str | None = Field(description="The experiment that chose the strategy, if any.")
     format: Literal["prompt", "json"]
     prompt: str = Field(description="The <customer_context> block, ready to paste into a system prompt.")
     context: dict[str, Any] | None = Field(description="With format=json: the context as the REST API returns it.")
@@ -148,17 +151,17 @@ def _outcome_tool(server: MCPServer) -> None:
         title="Record how the conversation ended",
         annotations=ToolAnnotations(readOnlyHint=False, idempotentHint=True, openWorldHint=False),
         description=(
-            "Record the outcome of the conversation you handled, once it ends: whether it was resolved, "
-            "escalated or reopened, the customer's CSAT (1-5) if given, the handle time, and your own rating of "
-            "how useful the customer context was (1-5). `key` makes it idempotent: use the ticket or conversation "
-            "id; calling again with the same key records nothing new (created=false)."
+            "Record the outcome of the conversation you handled, once it ends: pass the context_id get_context "
+            "returned (and/or the ticket_id), whether it was resolved, escalated or reopened, the customer's CSAT "
+            "(1-5) if given, the handle time, and your own rating of how useful the customer context was (1-5). "
+            "`key` makes it idempotent: use the ticket or conversation id; calling again with the same key "
+            "records nothing new (created=false)."
         ),
     )
     async def record_outcome(
         key: Annotated[str, Field(description="Idempotency key, e.g. the conversation id.", min_length=1, max_length=100)],
-        customer_id: Annotated[str, Field(description="The customer's external id.", max_length=64)],
-        ticket_id: Annotated[int | None, Field(ge=1)] = None,
-        context_id: Annotated[str, Field(description="The context served, if known.", max_length=64)] = "",
+        context_id: Annotated[str, Field(description="The context_id get_context returned.", max_length=400)] = "",
+        ticket_id: Annotated[int | None, Field(description="The ticket the conversation was.", ge=1)] = None,
         resolved: bool | None = None,
         escalated: bool | None = None,
         reopened: bool | None = None,
@@ -167,7 +170,7 @@ def _outcome_tool(server: MCPServer) -> None:
         context_rating: Annotated[int | None, Field(description="How useful the context was, 1-5.", ge=1, le=5)] = None,
         note: Annotated[str, Field(max_length=1000)] = "",
     ) -> OutcomeResult:
-        result = await _call(tools.outcome_save, key=key, customer_id=customer_id, ticket_id=ticket_id, context_id=context_id,
+        result = await _call(tools.outcome_save, key=key, ticket_id=ticket_id, context_id=context_id,
                              resolved=resolved, escalated=escalated, reopened=reopened, csat=csat,
                              handle_time_seconds=handle_time_seconds, context_rating=context_rating, note=note)  # fmt: skip
         return OutcomeResult(**result)

@@ -13,12 +13,12 @@ from rest_framework.exceptions import APIException
 
 from enrichment.api import services
 from enrichment.api.errors import error_body, translate
-from enrichment.api.selectors import customer_directory, customer_exists
+from enrichment.api.selectors import customer_directory
 from enrichment.api.serializers import MAX_CHARS_MAX, MAX_CHARS_MIN, ChangesQuerySerializer
-from enrichment.context.exceptions import ContextEnrichmentError, CustomerNotFound, InvalidLookup, ScopeForbidden
+from enrichment.context.exceptions import ContextEnrichmentError, InvalidLookup, ScopeForbidden
 from enrichment.context.scopes import is_restricted
 from enrichment.engine.lookups import validate_customer_id
-from enrichment.history.outcomes import InvalidOutcome, outcome_record
+from enrichment.history.outcomes import InvalidOutcome
 from enrichment.mcp_server.audience import current_caller
 
 Format = Literal["prompt", "json"]
@@ -75,11 +75,13 @@ def context_get(
             context, conversation = services.context_for_ticket(ticket_id=str(ticket_id), refresh=refresh)
         else:
             context, conversation = services.context_for_lookup(email=email, domain=domain, refresh=refresh)
+        serving = services.serving_for(context, conversation)
+        served = {"customer_id": context.customer_id, **serving.to_dict()}
         if format == "json":
-            payload = services.context_payload(context, scope=caller.scope, max_chars=max_chars, conversation=conversation)
-            return {"customer_id": context.customer_id, "format": "json", "prompt": payload.pop("prompt"), "context": payload}
-        prompt = services.context_prompt(context, scope=caller.scope, max_chars=max_chars, conversation=conversation)
-        return {"customer_id": context.customer_id, "format": "prompt", "prompt": prompt, "context": None}
+            payload = services.context_payload(context, scope=caller.scope, max_chars=max_chars, conversation=conversation, serving=serving)
+            return {**served, "format": "json", "prompt": payload.pop("prompt"), "context": payload}
+        prompt = services.context_prompt(context, scope=caller.scope, max_chars=max_chars, conversation=conversation, serving=serving)
+        return {**served, "format": "prompt", "prompt": prompt, "context": None}
     except ContextEnrichmentError as exc:
         raise as_tool_failure(exc) from exc
 
@@ -116,14 +118,13 @@ def changes_get(*, customer_id: str, since: str | None = None, since_last_contac
     return services.context_changes_payload(changes, scope=caller.scope)
 
 
-def outcome_save(*, key: str, customer_id: str, **fields: Any) -> dict[str, Any]:
-    """Record how a conversation ended (idempotent by ``key``)."""
-    caller = current_caller()
+def outcome_save(*, key: str, context_id: str = "", ticket_id: int | None = None, **fields: Any) -> dict[str, Any]:
+    """Record how a conversation ended against the context served or the
+    ticket (idempotent by ``key``), as ``POST /api/v1/outcomes/`` does."""
+    if not context_id and not ticket_id:
+        raise ToolFailed("invalid_parameter", "give context_id (from get_context) or ticket_id, or both")
     try:
-        customer_id = validate_customer_id(customer_id)
-        if not customer_exists(customer_id=customer_id):
-            raise CustomerNotFound(f"customer_id {customer_id!r}")
-        recorded = outcome_record(key=key, customer_external_id=customer_id, recorded_by=caller.name, **fields)
+        recorded = services.outcome_report(key=key, context_id=context_id, ticket_id=ticket_id, recorded_by=current_caller().name, **fields)
     except (ContextEnrichmentError, InvalidOutcome) as exc:
         raise as_tool_failure(exc) from exc
     return {"key": recorded.key, "created": recorded.created}

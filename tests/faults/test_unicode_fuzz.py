@@ -49,6 +49,8 @@ GETS = {
     CUSTOMER + "context/changes/": ["refresh", "since", "since_last_contact"],
     "/api/v1/context/": ["email", "domain", "agent", "sections", "max_chars", "refresh"],
     "/api/v1/customers/": ["search", "limit", "offset"],
+    "/api/v1/tickets/{id}/context/": ["refresh", "max_chars"],
+    "/api/v1/tickets/{id}/context/prompt/": ["refresh", "max_chars"],
 }
 EVENT_FIELDS = ["event_id", "customer_id", "kind", "feature", "occurred_at", "contact_email"]
 
@@ -106,7 +108,14 @@ def test_every_query_parameter_and_path_with_arbitrary_unicode(fuzz_client, path
 
 def test_the_batch_with_arbitrary_ids(fuzz_client):
     @fuzz()
-    @given(body=st.one_of(st.fixed_dictionaries({"customer_ids": st.lists(JSON_VALUE, max_size=5)}), JSON_VALUE))
+    @given(
+        body=st.one_of(
+            st.fixed_dictionaries(
+                {"customer_ids": st.lists(JSON_VALUE, max_size=5)}, optional={"emails": st.lists(JSON_VALUE, max_size=3)}
+            ),
+            JSON_VALUE,
+        )
+    )
     def run(body: Any):
         assert_answered(fuzz_client.post("/api/v1/contexts/batch/", data=json.dumps(body), content_type="application/json"))
 
@@ -168,3 +177,24 @@ def test_a_lone_surrogate_in_a_body_is_a_400_saying_where(fuzz_client, body, pat
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_unicode"
     assert response.json()["error"]["details"] == {"path": path}
+
+
+def test_the_mcp_endpoint_with_arbitrary_messages(fuzz_client):
+    """/mcp: arbitrary JSON-RPC-ish bodies and tool arguments; errors the
+    transport answers itself (bad JSON-RPC) are JSON-RPC errors, never a 5xx."""
+    headers = {"HTTP_ACCEPT": "application/json, text/event-stream", "HTTP_MCP_PROTOCOL_VERSION": "2025-06-18"}
+    tool_call = st.fixed_dictionaries(
+        {"jsonrpc": st.just("2.0"), "id": st.integers(1, 9), "method": st.just("tools/call"),
+         "params": st.fixed_dictionaries({"name": st.sampled_from(["get_context", "get_changes", "record_outcome", "search_customers"]),
+                                          "arguments": st.dictionaries(st.sampled_from(["customer_id", "email", "domain", "ticket_id",
+                                                                                         "format", "max_chars", "since", "key", "query"]),
+                                                                       JSON_VALUE, max_size=3)})},
+    )  # fmt: skip
+
+    @fuzz()
+    @given(body=st.one_of(tool_call, JSON_VALUE))
+    def run(body: Any):
+        response = fuzz_client.post("/mcp", data=json.dumps(body), content_type="application/json", **headers)
+        assert response.status_code < 500, (response.status_code, response.content[:300])
+
+    run()

@@ -54,7 +54,8 @@ def test_tools_are_described_with_typed_inputs_and_outputs(seeded, full_token):
         assert tool.input_schema["type"] == "object"
     assert {"ticket_id", "email", "customer_id", "domain", "format", "max_chars"} <= set(tools["get_context"].input_schema["properties"])
     assert tools["get_context"].output_schema["properties"]["prompt"]["type"] == "string"
-    assert tools["record_outcome"].input_schema["required"] == ["key", "customer_id"]
+    assert tools["record_outcome"].input_schema["required"] == ["key"]
+    assert {"context_id", "ticket_id", "csat", "context_rating"} <= set(tools["record_outcome"].input_schema["properties"])
     assert tools["get_context"].annotations.read_only_hint is True
 
 
@@ -125,18 +126,23 @@ def test_resources_by_uri(seeded, full_token):
     assert json.loads(data.contents[0].text)["customer_intelligence"]["company_name"] == "Acme Corp"
 
 
-def test_record_outcome_is_idempotent(seeded, full_token):
-    arguments = {"key": "conv-42", "customer_id": "customer_123", "resolved": True, "csat": 5, "context_rating": 4}
-
+def test_record_outcome_against_the_context_served_is_idempotent(seeded, full_token):
     async def action(client):
-        return [await client.call_tool("record_outcome", arguments), await client.call_tool("record_outcome", arguments)]
+        served = (await client.call_tool("get_context", {"customer_id": "customer_123"})).structured_content
+        arguments = {"key": "conv-42", "context_id": served["context_id"], "resolved": True, "csat": 5, "context_rating": 4}
+        first = await client.call_tool("record_outcome", arguments)
+        again = await client.call_tool("record_outcome", arguments)
+        forged = await client.call_tool("record_outcome", {"key": "conv-43", "context_id": "ctx1.x.y"})
+        return served, first, again, forged
 
-    first, again = call(seeded, full_token, action)
+    served, first, again, forged = call(seeded, full_token, action)
+    assert served["strategy"] == "default" and served["context_id"].startswith("ctx1.")
     assert first.structured_content == {"key": "conv-42", "created": True}
     assert again.structured_content == {"key": "conv-42", "created": False}
+    assert forged.is_error and '"code": "context_not_found"' in forged.content[0].text
     stored = ConversationOutcome.objects.get(key="conv-42")
     assert (stored.customer_external_id, stored.resolved, stored.csat, stored.context_rating) == ("customer_123", True, 5, 4)
-    assert stored.recorded_by.startswith("test-agent")
+    assert stored.recorded_by.startswith("test-agent") and stored.context_id == served["context_id"]
 
 
 def test_http_auth_throttle_and_errors_are_the_apis(seeded, full_token, make_token, settings):
