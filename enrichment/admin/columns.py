@@ -42,6 +42,15 @@ class HealthColumnsMixin:
             health.health_label,
         )
 
+    @admin.display(description="Top reason")
+    def top_reason(self, obj: Customer) -> str:
+        """The stored first red flag (else first yellow) message, in the flag's colour."""
+        health = stored_health(obj)
+        if health is None or not health.top_reason:
+            return "–"
+        level = "red" if health.red_flags else "yellow"
+        return format_html('<span class="cc-reason cc-reason-{}" title="{}">{}</span>', level, health.top_reason, health.top_reason)
+
     @admin.display(description="Churn risk", ordering="health__churn_risk")
     def churn_level(self, obj: Customer) -> str:
         health = stored_health(obj)

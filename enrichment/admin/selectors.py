@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, F, Max, Min, OrderBy, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 
 from billing.models import Plan
 from customers.models import Contact, Customer
@@ -43,6 +43,30 @@ def customer_search(*, queryset: QuerySet[Customer], term: str) -> QuerySet[Cust
         | Q(pk__in=contacts.values("customer_id"))
     )
     return queryset.filter(query)
+
+
+LABELS_AT_RISK = ("At Risk", "Critical")
+
+
+def urgency_ordering() -> tuple[OrderBy | str, ...]:
+    """The customer list's default order, most urgent first: Critical
+    accounts, then other accounts with red flags, then At Risk, then the
+    rest, then never computed; within each, the soonest renewal first (no
+    renewal date last), then the lowest score, then the name. All from the
+    joined ``CustomerHealth`` row: expressions in the one list query."""
+    rank = Case(
+        When(health__health_label="Critical", then=Value(0)),
+        When(health__red_flags__gt=0, then=Value(1)),
+        When(health__health_label="At Risk", then=Value(2)),
+        When(health__isnull=False, then=Value(3)),
+        default=Value(4),
+    )
+    return (
+        rank.asc(),
+        F("health__renewal_date").asc(nulls_last=True),
+        F("health__health_score").asc(nulls_last=True),
+        "company_name",
+    )
 
 
 def health_trend(*, customer_pk: int, today: dt.date, weeks: int = 12) -> list[tuple[dt.date, float | None]]:
@@ -78,6 +102,13 @@ def red_flag_renewals(*, today: dt.date, limit: int) -> list[dict[str, Any]]:
         .order_by("renewal_date", "health_score", "customer_id")
         .values(*RENEWAL_FIELDS)[:limit]
     )
+
+
+def mrr_at_risk() -> dict[str, Any]:
+    """The MRR of the accounts whose stored health is At Risk or Critical
+    (``mrr``, a Decimal, 0 when none) and how many they are (``accounts``). One query."""
+    row = CustomerHealth.objects.filter(health_label__in=LABELS_AT_RISK).aggregate(mrr=Sum("mrr"), accounts=Count("pk"))
+    return {"mrr": row["mrr"] or 0, "accounts": row["accounts"]}
 
 
 def latest_health_day() -> dt.date | None:
