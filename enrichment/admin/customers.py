@@ -21,7 +21,6 @@ class CustomerAdmin(CustomerContextAdminMixin, admin.ModelAdmin):
     list_display = (
         "customer",
         "health_badge",
-        "top_reason",
         "churn_level",
         "plan",
         "mrr",

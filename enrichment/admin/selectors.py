@@ -12,7 +12,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Case, Count, F, Max, Min, OrderBy, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OrderBy,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 
 from billing.models import Plan
 from customers.models import Contact, Customer
@@ -61,11 +79,13 @@ def urgency_ordering() -> tuple[OrderBy | str, ...]:
         When(health__isnull=False, then=Value(3)),
         default=Value(4),
     )
+    # Wrapped, not bare F(): the list then marks no column header as sorted
+    # (the rank has no column, so "sorted by renewal" would mislead).
     return (
         rank.asc(),
-        F("health__renewal_date").asc(nulls_last=True),
-        F("health__health_score").asc(nulls_last=True),
-        "company_name",
+        ExpressionWrapper(F("health__renewal_date"), output_field=DateField()).asc(nulls_last=True),
+        ExpressionWrapper(F("health__health_score"), output_field=IntegerField()).asc(nulls_last=True),
+        ExpressionWrapper(F("company_name"), output_field=CharField()).asc(),
     )
 
 
