@@ -41,7 +41,10 @@ RENEWAL_FIELDS = (
     "customer_id", "customer__external_id", "customer__company_name", "health_score", "health_label",
     "churn_risk_level", "red_flags", "yellow_flags", "plan", "mrr", "renewal_date",
 )
-DROP_FIELDS = ("customer_id", "customer__external_id", "customer__company_name", "health_score", "before", "drop", "red_flags")
+DROP_FIELDS = (
+    "customer_id", "customer__external_id", "customer__company_name", "health_score", "before", "drop", "red_flags",
+    "customer__health__top_reason",
+)
 
 
 def customer_search(*, queryset: QuerySet[Customer], term: str) -> QuerySet[Customer]:
