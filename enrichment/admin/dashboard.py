@@ -56,9 +56,15 @@ def explain_drops(drops: list[dict[str, Any]], *, day: dt.date, since: dt.date) 
     )
     for row in drops:
         before, after = pairs.get(row["customer_id"], (None, None))
-        row["why"] = drop_reasons(before, after) if before is not None and after is not None else []
-        top = row.get("customer__health__top_reason") or ""
-        row["why_note"] = "" if row["why"] else "No stored snapshot from before the drop to compare with" + (f"; top reason now: {top}" if top else ".")
+        compared = before is not None and after is not None
+        row["why"] = drop_reasons(before, after) if compared else []
+        row["why_note"] = "" if row["why"] else _why_note(compared, row.get("customer__health__top_reason") or "")
+
+
+def _why_note(compared: bool, top: str) -> str:
+    """What to say when no change explains a drop: the snapshots show none, or there is none to compare."""
+    note = "No flag or account change in the snapshots" if compared else "No stored snapshot from before the drop to compare with"
+    return f"{note}; top reason now: {top}" if top else f"{note}."
 
 
 def dashboard_data(*, today: dt.date | None = None, limit: int = 20) -> dict[str, Any]:

@@ -117,3 +117,15 @@ def test_drop_reasons_cost_the_same_queries_for_2_and_12_drops(client, superuser
     assert len(twelve) == len(two), [q["sql"][:100] for q in twelve.captured_queries]
     html = response.content.decode()
     assert html.count("<li>New critical: payment failed</li>") == 12
+
+
+def test_a_drop_with_snapshots_but_no_flag_change_says_so():
+    day = timezone.localdate()
+    noon = dt.datetime.combine(day, dt.time(12), tzinfo=timezone.get_current_timezone())
+    customer = CustomerFactory(external_id="d_score")
+    health_for(customer, health_label="Fair", health_score=61, top_reason="")
+    _drop(customer, day=day, before=75, now=61)
+    _snapshot(customer, noon - dt.timedelta(days=9), score=75)
+    _snapshot(customer, noon - dt.timedelta(days=1), score=61, label="Fair")
+    (row,) = dashboard_data(today=day)["drops"]
+    assert row["why"] == [] and row["why_note"] == "No flag or account change in the snapshots."
