@@ -21,6 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
 from customers.models import ACCOUNT_ROLES
+from enrichment.admin.formatting import factor_name
 from enrichment.context.enriched import EnrichedContext
 from enrichment.context.exceptions import ContextEnrichmentError
 from enrichment.context.requester import Conversation, Requester, TicketInFocus, age_phrase
@@ -31,7 +32,6 @@ from enrichment.history.snapshots import ContextChanges
 MAX_RED_REASONS = 3
 MAX_FACTOR_REASONS = 2
 MAX_CHANGE_LINES = 8
-FACTOR_NAMES = {"csat": "CSAT"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +86,7 @@ def top_reasons(context: EnrichedContext) -> list[dict[str, str]]:
         reasons = [{"kind": "yellow", "text": flag.message} for flag in health.flags if flag.level == "yellow"][:1]
     lost = sorted((f for f in health.breakdown if f.weight - f.points > 0), key=lambda f: (f.points - f.weight, f.factor))
     for factor in lost[:MAX_FACTOR_REASONS]:
-        name = FACTOR_NAMES.get(factor.factor, factor.factor.replace("_", " ").capitalize())
-        reasons.append({"kind": "factor", "text": f"{name} {factor.points:g}/{factor.weight:g} points"})
+        reasons.append({"kind": "factor", "text": f"{factor_name(factor.factor)} {factor.points:g}/{factor.weight:g} points"})
     return reasons
 
 

@@ -13,13 +13,12 @@ from django.utils import timezone
 
 from enrichment.admin.charts import TrendChart, sparkline
 from enrichment.admin.first_screen import ticket_admin_url
-from enrichment.admin.formatting import freshness, label_class
+from enrichment.admin.formatting import factor_name, freshness, label_class
 from enrichment.context.enriched import EnrichedContext
 from enrichment.context.lifecycle import churn_phrase, mrr_phrase, renewal_phrase, trial_phrase
 from enrichment.context.registry import section_spec
 
 TIER_NAMES = {"l1": "L1 (in-process)", "l2": "L2 (shared cache)", "computed": "computed"}
-FACTOR_NAMES = {"csat": "CSAT"}
 SECTION_TITLES = {
     "customer_intelligence": "Customer",
     "engagement_metrics": "Engagement",
@@ -115,7 +114,7 @@ def _breakdown(context: EnrichedContext) -> list[dict[str, Any]]:
     return [
         {
             "factor": factor,
-            "label": FACTOR_NAMES.get(factor.factor, factor.factor.replace("_", " ").capitalize()),
+            "label": factor_name(factor.factor),
             "pct": round(100 * factor.points / factor.weight) if factor.weight else 0,
         }
         for factor in context.account_health.breakdown

@@ -31,7 +31,9 @@ def _customers_with_health(n: int, start: int = 0) -> None:
         customer = CustomerFactory(external_id=f"qc_{i:04d}")
         ContactFactory(customer=customer)
         label, score, level = labels[i % 4]
-        health_for(customer, health_label=label, health_score=score, churn_risk_level=level, red_flags=i % 3)
+        reason = "Renewal in 9 days with poor health (20/100)" if i % 3 else "Only 2/9 seats in use"
+        health_for(customer, health_label=label, health_score=score, churn_risk_level=level, red_flags=i % 3,
+                   yellow_flags=1, top_reason=reason)  # fmt: skip
 
 
 def test_changelist_query_count_does_not_grow_with_rows(client, superuser, django_assert_max_num_queries):
@@ -50,6 +52,7 @@ def test_changelist_query_count_does_not_grow_with_rows(client, superuser, djang
     assert len(_shown(response)) == 50
     html = response.content.decode()
     assert html.count('class="cc-badge cc-') == 50
+    assert html.count('class="cc-reason cc-reason-') == 50  # the top reason under each badge
 
     assert len(fifty) == len(five), [q["sql"][:120] for q in fifty.captured_queries]
     assert len(fifty) <= 8
