@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.paginator import Paginator
+from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from customers.models import Contact, EngagementDaily, EngagementEvent
 
@@ -21,21 +24,40 @@ class CappedCountPaginator(Paginator):
         return self.object_list.order_by().values("pk")[: self.COUNT_CAP].count()
 
 
-class ContactInline(admin.TabularInline):
+def customer_page_for_contact(contact: Contact) -> str:
+    """A link to the contact's customer page opened with them as the
+    requester (``?contact=<email>``: who is asking comes first there)."""
+    if contact.pk is None or not contact.email:
+        return "–"
+    try:
+        url = reverse("admin:customers_customer_change", args=[contact.customer_id])
+    except NoReverseMatch:  # customers not registered in this admin site
+        return "–"
+    return format_html('<a href="{}?{}" class="cc-requester-link">As requester</a>', url, urlencode({"contact": contact.email}))
+
+
+class ContactContextLinkMixin:
+    @admin.display(description="Customer context")
+    def context_link(self, obj: Contact) -> str:
+        return customer_page_for_contact(obj)
+
+
+class ContactInline(ContactContextLinkMixin, admin.TabularInline):
     model = Contact
-    fields = ("email", "name", "role")
+    fields = ("email", "name", "role", "context_link")
+    readonly_fields = ("context_link",)
     extra = 0
     show_change_link = True
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
-    list_display = ("email", "name", "role", "customer", "created_at")
+class ContactAdmin(ContactContextLinkMixin, admin.ModelAdmin):
+    list_display = ("email", "name", "role", "customer", "created_at", "context_link")
     list_filter = ("role",)
     search_fields = ("email", "name", "customer__company_name", "customer__external_id")
     autocomplete_fields = ("customer",)
     list_select_related = ("customer",)
-    readonly_fields = ("created_at",)
+    readonly_fields = ("created_at", "context_link")
 
 
 @admin.register(EngagementEvent)

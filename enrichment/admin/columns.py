@@ -31,16 +31,27 @@ class HealthColumnsMixin:
 
     @admin.display(description="Health", ordering="health__health_score")
     def health_badge(self, obj: Customer) -> str:
+        """The badge, and under it the account's top reason (see :meth:`top_reason`)."""
         health = stored_health(obj)
         if health is None:
             return format_html('<span class="cc-badge cc-none" title="{}">{}</span>', "No context computed yet", "not computed")
-        return format_html(
+        badge = format_html(
             '<span class="cc-badge cc-{}" title="Health score {} of 100">{} · {}</span>',
             label_class(health.health_label),
             health.health_score,
             health.health_score,
             health.health_label,
         )
+        return format_html("{}{}", badge, self.top_reason(obj)) if health.top_reason else badge
+
+    @admin.display(description="Top reason")
+    def top_reason(self, obj: Customer) -> str:
+        """The stored first red flag (else first yellow) message, in the flag's colour."""
+        health = stored_health(obj)
+        if health is None or not health.top_reason:
+            return ""
+        level = "red" if health.red_flags else "yellow"
+        return format_html('<span class="cc-reason cc-reason-{}" title="{}">{}</span>', level, health.top_reason, health.top_reason)
 
     @admin.display(description="Churn risk", ordering="health__churn_risk")
     def churn_level(self, obj: Customer) -> str:

@@ -23,20 +23,23 @@ from django.views.decorators.http import require_POST
 
 from customers.models import Customer
 from enrichment.admin.charts import trend_chart
+from enrichment.admin.first_screen import changes_card, conversation_card, open_ticket_rows, page_conversation, top_reasons
 from enrichment.admin.panel import panel_context, panel_error
 from enrichment.admin.permissions import can_refresh
 from enrichment.admin.selectors import health_trend
 from enrichment.context.exceptions import ContextEnrichmentError
 from enrichment.engine.service import get_context_service
 from enrichment.engine.services import context_invalidate
-from enrichment.history.snapshots import snapshot_timeline
+from enrichment.history.snapshots import context_changes, snapshot_timeline
 
 logger = structlog.get_logger(__name__)
 
 
-def context_panel(request: HttpRequest, customer: Customer) -> dict[str, Any]:
+def context_panel(request: HttpRequest, customer: Customer, *, change_url: str) -> dict[str, Any]:
     """Everything the panel template needs, from one ``enrich_context`` call
-    (plus one query for the 12-week trend and one for the changes timeline)."""
+    (plus one query for the 12-week trend, one for the changes timeline, a
+    few for the changes since the last contact, and the requester/ticket
+    parts when the page was opened with ``?ticket=`` or ``?contact=``)."""
     trend = trend_chart(health_trend(customer_pk=customer.pk, today=timezone.localdate()))
     try:
         context = get_context_service().enrich_context(customer.external_id)
@@ -46,12 +49,21 @@ def context_panel(request: HttpRequest, customer: Customer) -> dict[str, Any]:
         logger.exception("admin_context_failed", customer_id=customer.external_id)
         message = f"the context could not be computed ({type(exc).__name__})"
         return panel_error(message, trend=trend, can_refresh=can_refresh(request.user))
-    return panel_context(
+    now = timezone.now()
+    panel = panel_context(
         context,
         trend=trend,
         can_refresh=can_refresh(request.user),
         timeline=snapshot_timeline(customer_pk=customer.pk),
     )
+    asked = page_conversation(params=request.GET, customer_external_id=customer.external_id)
+    panel["first"] = {
+        "reasons": top_reasons(context),
+        "open": open_ticket_rows(context, now=now, change_url=change_url),
+        "changes": changes_card(context_changes(context, customer_pk=customer.pk, since_last_contact=True)),
+        "conversation": conversation_card(asked, now=now, change_url=change_url),
+    }
+    return panel
 
 
 class CustomerPageMixin:
@@ -59,7 +71,8 @@ class CustomerPageMixin:
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and not add:
-            context["cc"] = context_panel(request, obj)
+            change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+            context["cc"] = context_panel(request, obj, change_url=change_url)
             context["cc_refresh_url"] = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_context_refresh", args=[obj.pk])
             context["cc_invalidate_url"] = reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_context_invalidate", args=[obj.pk]

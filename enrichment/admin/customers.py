@@ -8,13 +8,15 @@ from django.contrib import admin
 from customers.admin import ContactInline
 from customers.models import Customer
 from enrichment.admin.mixins import CustomerContextAdminMixin
+from enrichment.admin.selectors import urgency_ordering
 
 
 @admin.register(Customer)
 class CustomerAdmin(CustomerContextAdminMixin, admin.ModelAdmin):
     """Health columns, filters, search, actions, the context panel and the
     dashboard come from :class:`CustomerContextAdminMixin`;
-    every health column reads ``customer.health`` (one join, no per-row query)."""
+    every health column reads ``customer.health`` (one join, no per-row query),
+    and so does the default order by urgency."""
 
     list_display = (
         "customer",
@@ -33,6 +35,8 @@ class CustomerAdmin(CustomerContextAdminMixin, admin.ModelAdmin):
     search_fields = ("company_name", "domain", "external_id")
     show_full_result_count = False
     readonly_fields = ("created_at", "updated_at")
-    ordering = ("company_name",)
+    # Most urgent first (Critical, red flags, At Risk; soonest renewal within each):
+    # see urgency_ordering. A column header click sorts by that column instead.
+    ordering = urgency_ordering()
     inlines = (ContactInline,)
     actions = ("refresh_selected_contexts", "fetch_external_enrichment")

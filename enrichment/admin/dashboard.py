@@ -19,8 +19,11 @@ from enrichment.admin.selectors import (
     health_drops,
     health_label_counts,
     latest_health_day,
+    mrr_at_risk,
     red_flag_renewals,
 )
+from enrichment.history.selectors import context_snapshot_pairs
+from enrichment.history.snapshots import drop_reasons
 
 DROP_WINDOW = dt.timedelta(days=7)
 
@@ -38,8 +41,34 @@ def label_rows(by_label: dict[str, int], *, total: int) -> list[dict[str, Any]]:
     return labels
 
 
+def explain_drops(drops: list[dict[str, Any]], *, day: dt.date, since: dt.date) -> None:
+    """Add ``why`` to each drop row: what changed in the stored context
+    snapshots between the end of ``since`` and the end of ``day`` (flags
+    raised, subscription status, ...); empty when no stored change covers
+    the window (``why_note`` then says so, with the top reason now). Two queries for all the rows."""
+    if not drops:
+        return
+    tz = timezone.get_current_timezone()
+    pairs = context_snapshot_pairs(
+        customer_pks=[row["customer_id"] for row in drops],
+        since=dt.datetime.combine(since + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+        until=dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+    )
+    for row in drops:
+        before, after = pairs.get(row["customer_id"], (None, None))
+        compared = before is not None and after is not None
+        row["why"] = drop_reasons(before, after) if compared else []
+        row["why_note"] = "" if row["why"] else _why_note(compared, row.get("customer__health__top_reason") or "")
+
+
+def _why_note(compared: bool, top: str) -> str:
+    """What to say when no change explains a drop: the snapshots show none, or there is none to compare."""
+    note = "No flag or account change in the snapshots" if compared else "No stored snapshot from before the drop to compare with"
+    return f"{note}; top reason now: {top}" if top else f"{note}."
+
+
 def dashboard_data(*, today: dt.date | None = None, limit: int = 20) -> dict[str, Any]:
-    """The dashboard template's data: six set-based queries, no per-row work."""
+    """The dashboard template's data: nine set-based queries, no per-row work."""
     today = today or timezone.localdate()
     now = timezone.now()
     by_label = health_label_counts()
@@ -51,8 +80,11 @@ def dashboard_data(*, today: dt.date | None = None, limit: int = 20) -> dict[str
         row["css"] = label_class(row["health_label"])
     latest = latest_health_day()
     drops = [] if latest is None else health_drops(day=latest, since=latest - DROP_WINDOW, limit=limit)
+    if latest is not None:
+        explain_drops(drops, day=latest, since=latest - DROP_WINDOW)
     return {
         "labels": label_rows(by_label, total=total),
+        "at_risk": mrr_at_risk(),
         "total": total,
         "computed": sum(by_label.values()),
         "stats": stats,

@@ -11,6 +11,12 @@ LABEL_CLASSES = {"Good": "good", "Fair": "fair", "At Risk": "risk", "Critical": 
 LABEL_ORDER = ("Good", "Fair", "At Risk", "Critical")
 LABEL_PARAMS = {"Good": "good", "Fair": "fair", "At Risk": "at_risk", "Critical": "critical"}
 STALE_AFTER = dt.timedelta(days=1)
+FACTOR_NAMES = {"csat": "CSAT"}
+
+
+def factor_name(factor: str) -> str:
+    """A health factor's display name: ``login_trend`` -> "Login trend", ``csat`` -> "CSAT"."""
+    return FACTOR_NAMES.get(factor, factor.replace("_", " ").capitalize())
 
 
 def label_class(label: str) -> str:

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from enrichment.admin.charts import TrendChart, sparkline
-from enrichment.admin.formatting import freshness, label_class
+from enrichment.admin.first_screen import ticket_admin_url
+from enrichment.admin.formatting import factor_name, freshness, label_class
 from enrichment.context.enriched import EnrichedContext
 from enrichment.context.lifecycle import churn_phrase, mrr_phrase, renewal_phrase, trial_phrase
 from enrichment.context.registry import section_spec
 
 TIER_NAMES = {"l1": "L1 (in-process)", "l2": "L2 (shared cache)", "computed": "computed"}
-FACTOR_NAMES = {"csat": "CSAT"}
 SECTION_TITLES = {
     "customer_intelligence": "Customer",
     "engagement_metrics": "Engagement",
@@ -64,7 +63,7 @@ def panel_context(
         "seat_pct": round(context.subscription_details.seat_utilization * 100),
         "lifecycle": _lifecycle(context),
         "can_refresh": can_refresh,
-        "tickets": [{"ticket": t, "url": _ticket_url(t.id)} for t in context.support_history.recent_tickets],
+        "tickets": [{"ticket": t, "url": ticket_admin_url(t.id)} for t in context.support_history.recent_tickets],
         "timeline": timeline,
         "extensions": _extensions(context, degraded),
     }
@@ -115,7 +114,7 @@ def _breakdown(context: EnrichedContext) -> list[dict[str, Any]]:
     return [
         {
             "factor": factor,
-            "label": FACTOR_NAMES.get(factor.factor, factor.factor.replace("_", " ").capitalize()),
+            "label": factor_name(factor.factor),
             "pct": round(100 * factor.points / factor.weight) if factor.weight else 0,
         }
         for factor in context.account_health.breakdown
@@ -152,10 +151,3 @@ def _tier(context: EnrichedContext) -> str:
     """Which cache tier answered: L1 (this process), L2 (the shared cache), computed, or a mix."""
     tiers = sorted({src.tier for src in context.sources.values()}) or ["computed"]
     return " + ".join(TIER_NAMES.get(tier, tier) for tier in tiers)
-
-
-def _ticket_url(ticket_id: int) -> str | None:
-    try:
-        return reverse("admin:support_ticket_change", args=[ticket_id])
-    except NoReverseMatch:  # tickets not registered in this admin site
-        return None

@@ -12,7 +12,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OrderBy,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 
 from billing.models import Plan
 from customers.models import Contact, Customer
@@ -23,7 +41,10 @@ RENEWAL_FIELDS = (
     "customer_id", "customer__external_id", "customer__company_name", "health_score", "health_label",
     "churn_risk_level", "red_flags", "yellow_flags", "plan", "mrr", "renewal_date",
 )
-DROP_FIELDS = ("customer_id", "customer__external_id", "customer__company_name", "health_score", "before", "drop", "red_flags")
+DROP_FIELDS = (
+    "customer_id", "customer__external_id", "customer__company_name", "health_score", "before", "drop", "red_flags",
+    "customer__health__top_reason",
+)
 
 
 def customer_search(*, queryset: QuerySet[Customer], term: str) -> QuerySet[Customer]:
@@ -43,6 +64,32 @@ def customer_search(*, queryset: QuerySet[Customer], term: str) -> QuerySet[Cust
         | Q(pk__in=contacts.values("customer_id"))
     )
     return queryset.filter(query)
+
+
+LABELS_AT_RISK = ("At Risk", "Critical")
+
+
+def urgency_ordering() -> tuple[OrderBy | str, ...]:
+    """The customer list's default order, most urgent first: Critical
+    accounts, then other accounts with red flags, then At Risk, then the
+    rest, then never computed; within each, the soonest renewal first (no
+    renewal date last), then the lowest score, then the name. All from the
+    joined ``CustomerHealth`` row: expressions in the one list query."""
+    rank = Case(
+        When(health__health_label="Critical", then=Value(0)),
+        When(health__red_flags__gt=0, then=Value(1)),
+        When(health__health_label="At Risk", then=Value(2)),
+        When(health__isnull=False, then=Value(3)),
+        default=Value(4),
+    )
+    # Wrapped, not bare F(): the list then marks no column header as sorted
+    # (the rank has no column, so "sorted by renewal" would mislead).
+    return (
+        rank.asc(),
+        ExpressionWrapper(F("health__renewal_date"), output_field=DateField()).asc(nulls_last=True),
+        ExpressionWrapper(F("health__health_score"), output_field=IntegerField()).asc(nulls_last=True),
+        ExpressionWrapper(F("company_name"), output_field=CharField()).asc(),
+    )
 
 
 def health_trend(*, customer_pk: int, today: dt.date, weeks: int = 12) -> list[tuple[dt.date, float | None]]:
@@ -78,6 +125,13 @@ def red_flag_renewals(*, today: dt.date, limit: int) -> list[dict[str, Any]]:
         .order_by("renewal_date", "health_score", "customer_id")
         .values(*RENEWAL_FIELDS)[:limit]
     )
+
+
+def mrr_at_risk() -> dict[str, Any]:
+    """The MRR of the accounts whose stored health is At Risk or Critical
+    (``mrr``, a Decimal, 0 when none) and how many they are (``accounts``). One query."""
+    row = CustomerHealth.objects.filter(health_label__in=LABELS_AT_RISK).aggregate(mrr=Sum("mrr"), accounts=Count("pk"))
+    return {"mrr": row["mrr"] or 0, "accounts": row["accounts"]}
 
 
 def latest_health_day() -> dt.date | None:

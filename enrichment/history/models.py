@@ -20,6 +20,9 @@ class CustomerHealth(models.Model):
     yellow_flags = models.PositiveSmallIntegerField(default=0)
     green_flags = models.PositiveSmallIntegerField(default=0)
     flag_codes = models.JSONField(default=list, blank=True)
+    # The account's first red flag message, else its first yellow one (the
+    # change list shows it beside the badge; see ``top_reason``).
+    top_reason = models.CharField(max_length=200, blank=True, default="")
     plan = models.CharField(max_length=50, blank=True)
     mrr = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     renewal_date = models.DateField(null=True, blank=True)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from customers.models import Customer
 from enrichment.history.models import ContextSnapshot
@@ -36,6 +37,28 @@ def context_snapshot_rows(*, customer_pk: int, since: dt.datetime | None, limit:
 def context_snapshots_latest(*, customer_pk: int, limit: int) -> list[dict[str, Any]]:
     """At most ``limit`` snapshots, newest first (``created_at``, ``data``). One query."""
     return list(ContextSnapshot.objects.filter(customer_id=customer_pk).order_by("-created_at", "-id").values("created_at", "data")[:limit])
+
+
+def context_snapshot_pairs(
+    *, customer_pks: list[int], since: dt.datetime, until: dt.datetime
+) -> dict[int, tuple[dict[str, Any] | None, dict[str, Any] | None]]:
+    """For each customer, the data of (the snapshot in force at ``since``, the
+    one in force at ``until``). The first is the latest at or before ``since``,
+    else the first one after it (up to ``until``); it is ``None`` when that is
+    the same snapshot as the second (nothing stored changed in between), and
+    both are ``None`` without any snapshot up to ``until``. Two queries."""
+    snapshots = ContextSnapshot.objects.filter(customer_id=OuterRef("pk"))
+    at_since = snapshots.filter(created_at__lte=since).order_by("-created_at", "-id").values("id")[:1]
+    first_after = snapshots.filter(created_at__gt=since, created_at__lte=until).order_by("created_at", "id").values("id")[:1]
+    at_until = snapshots.filter(created_at__lte=until).order_by("-created_at", "-id").values("id")[:1]
+    rows = list(
+        Customer.objects.filter(pk__in=customer_pks)
+        .annotate(before_id=Coalesce(Subquery(at_since), Subquery(first_after)), after_id=Subquery(at_until))
+        .values_list("pk", "before_id", "after_id")
+    )
+    ids = {snapshot_id for _pk, *pair in rows for snapshot_id in pair if snapshot_id is not None}
+    data = dict(ContextSnapshot.objects.filter(id__in=ids).values_list("id", "data")) if ids else {}
+    return {pk: (None if before == after else data.get(before), data.get(after)) for pk, before, after in rows}
 
 
 def customer_external_ids_for_refresh(*, stale_before: dt.datetime | None = None) -> list[str]:

@@ -12,10 +12,22 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from enrichment.context.enriched import EnrichedContext
+from enrichment.context.sections import AccountHealth
 from enrichment.history.models import ContextSnapshot, CustomerHealth, HealthDaily
 from enrichment.history.snapshots import compact_json, content_hash, snapshot_data
 
 logger = structlog.get_logger(__name__)
+TOP_REASON_LIMIT = 200
+
+
+def top_reason(health: AccountHealth) -> str:
+    """Why the account needs attention, in one line: its first red flag's
+    message, else its first yellow one, else nothing (capped to the column)."""
+    messages = health.red_flags or health.yellow_flags
+    if not messages:
+        return ""
+    text = messages[0]
+    return text if len(text) <= TOP_REASON_LIMIT else text[: TOP_REASON_LIMIT - 1] + "…"
 
 _HEALTH_FIELDS = [
     "health_score",
@@ -26,6 +38,7 @@ _HEALTH_FIELDS = [
     "yellow_flags",
     "green_flags",
     "flag_codes",
+    "top_reason",
     "plan",
     "mrr",
     "renewal_date",
@@ -46,6 +59,7 @@ def _health_row(customer_pk: int, context: EnrichedContext, digest: str = "") ->
         yellow_flags=len(health.yellow_flags),
         green_flags=len(health.green_flags),
         flag_codes=[flag.code for flag in health.flags],
+        top_reason=top_reason(health),
         plan=context.customer_intelligence.plan,
         mrr=context.customer_intelligence.mrr,
         renewal_date=sub.renewal_date,
@@ -119,6 +133,7 @@ def _upsert_one_statement(rows: list[tuple[int, EnrichedContext, dict, str]], *,
             len(health.yellow_flags),
             len(health.green_flags),
             codes_field.get_db_prep_save([flag.code for flag in health.flags], connection),
+            top_reason(health),
             context.customer_intelligence.plan,
             context.customer_intelligence.mrr,
             context.subscription_details.renewal_date,

@@ -163,6 +163,28 @@ def describe(item: Mapping[str, Any]) -> str:
     return f"{label}: {item['from'] or 'none'} → {item['to'] or 'none'}"
 
 
+# Why a health score fell, most telling first (a lost green flag is a lost opportunity).
+_DROP_ORDER = {"flag_raised:red": 0, "flag_level": 1, "subscription_status": 2, "flag_raised:yellow": 3, "new_incident": 4,
+               "flag_cleared:green": 5, "seats_used": 6, "seats_purchased": 7, "plan": 8, "new_ticket": 9}  # fmt: skip
+
+
+def drop_reasons(before: Mapping[str, Any], after: Mapping[str, Any], *, limit: int = 4) -> list[str]:
+    """What changed from one snapshot to a later, less healthy one that
+    explains the fall: flags raised or worsened, the subscription status,
+    incidents, green flags lost, seats, plan, new tickets. Score, churn and
+    renewal moves are left out (they are the outcome, not the cause).
+    At most ``limit`` lines, the last saying how many more there were."""
+    ranked = []
+    for item in diff(before, after):
+        key = f"{item['kind']}:{item['level']}" if item["kind"] in ("flag_raised", "flag_cleared") else item["kind"]
+        if key in _DROP_ORDER:
+            ranked.append((_DROP_ORDER[key], len(ranked), describe(item)))
+    lines = [line for _rank, _n, line in sorted(ranked)]
+    if len(lines) > limit:
+        return [*lines[: limit - 1], f"and {len(lines) - limit + 1} more changes"]
+    return lines
+
+
 # -- the changes answer --------------------------------------------------------------------------------
 @dataclass
 class ContextChanges:

@@ -1,8 +1,10 @@
 """End to end in a real headless Chromium (Debian's /usr/bin/chromium driven by
 Playwright; never ``playwright install``): log in, filter the customer list to
 at-risk accounts, open customer_at_risk, check its red flags, copy the prompt
-block, refresh the context, visit customer_123 and the dashboard. Screenshots go
-to ``test-artifacts/`` (gitignored)."""
+block, refresh the context, visit customer_123 and the dashboard; and the first
+screen (1440 x 1000) of customer_at_risk, plain and opened from a ticket, with
+everything the next reply needs above 1,000 px. Screenshots go to
+``test-artifacts/`` (gitignored)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+FIRST_SCREEN = 1000  # px: what a 1440 x 1000 window shows without scrolling
 RED = "rgb(201, 42, 42)"  # --cc-critical
 GREEN = "rgb(27, 127, 59)"  # --cc-good
 
@@ -50,7 +53,7 @@ def page(seeded_live_server):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=seeded_live_server.url)
+            context = browser.new_context(viewport={"width": 1440, "height": FIRST_SCREEN}, base_url=seeded_live_server.url)
             context.grant_permissions(["clipboard-read", "clipboard-write"], origin=seeded_live_server.url)
             page = context.new_page()
             page.set_default_timeout(15_000)
@@ -73,14 +76,18 @@ def _no_horizontal_overflow(page, selector: str) -> bool:
     )
 
 
-def test_support_staff_finds_and_reads_an_at_risk_account(page):
-    # Log in as the seeded superuser.
+def _log_in(page) -> None:
+    """Log in as the seeded superuser."""
     page.goto("/admin/")
     assert "/admin/login/" in page.url
     page.fill("#id_username", "admin")
     page.fill("#id_password", "admin")
     page.click("input[type=submit]")
     page.wait_for_selector("text=Customer health dashboard")
+
+
+def test_support_staff_finds_and_reads_an_at_risk_account(page):
+    _log_in(page)
 
     # The customer list: health badges for everyone, no horizontal overflow.
     page.goto("/admin/customers/customer/")
@@ -154,3 +161,84 @@ def test_support_staff_finds_and_reads_an_at_risk_account(page):
     assert _no_horizontal_overflow(page, "#cc-red-renewals")
     assert _no_horizontal_overflow(page, "#cc-drops")
     page.screenshot(path=ARTIFACTS / "admin_dashboard.png", full_page=True)
+
+
+def _bottom(locator) -> float:
+    """The bottom edge of an element, in page pixels (the page is not scrolled)."""
+    box = locator.bounding_box()
+    assert box is not None, "element not rendered"
+    return box["y"] + box["height"]
+
+
+def _assert_first_screen(page, *, requester: bool = False, ticket: bool = False) -> dict[str, float]:
+    """Everything the next reply needs ends above FIRST_SCREEN; returns the bottoms."""
+    assert page.evaluate("window.scrollY") == 0
+    items = {
+        "health badge": page.locator("#cc-health-badge"),
+        "top reason": page.locator("#cc-top-reasons li").first,
+        "changes since last contact": page.locator("#cc-changes h3", has_text="Changes since last contact"),
+        "first change": page.locator("#cc-changes li").first,
+    }
+    for i, flag in enumerate(page.locator("#cc-flags li.cc-flag-red, #cc-flags li.cc-flag-yellow").all()):
+        items[f"flag {flag.get_attribute('data-flag-code')} ({i})"] = flag
+    subjects = page.locator("#cc-open .cc-ticket-subject")
+    assert subjects.count() >= 2
+    for i in range(subjects.count()):
+        items[f"open ticket {subjects.nth(i).inner_text()!r}"] = subjects.nth(i)
+    if requester:
+        items["requester"] = page.locator("#cc-requester")
+    if ticket:
+        items["ticket being answered"] = page.locator("#cc-ticket-focus")
+    bottoms = {name: _bottom(locator) for name, locator in items.items()}
+    print({name: round(bottom) for name, bottom in bottoms.items()})  # shown with -s: the report's figures
+    late = {name: bottom for name, bottom in bottoms.items() if bottom > FIRST_SCREEN}
+    assert not late, f"below the first {FIRST_SCREEN} px: {late}"
+    return bottoms
+
+
+def test_the_first_screen_answers_the_next_reply(page):
+    _log_in(page)
+
+    # The list is sorted by urgency: Critical, then red flags, then At Risk, then the rest.
+    page.goto("/admin/customers/customer/")
+    ranks = []
+    for row in page.locator("#result_list tbody tr").all():
+        badge = row.locator(".cc-badge").inner_text()
+        red = int(row.locator(".cc-dot-red").inner_text())
+        ranks.append(0 if badge.endswith("Critical") else 1 if red else 2 if badge.endswith("At Risk") else 3)
+    assert ranks == sorted(ranks) and ranks[0] == 0, ranks
+    first = page.locator("#result_list tbody tr").first
+    assert first.locator(".cc-reason-red").is_visible()  # the top reason beside the badge
+    assert _no_horizontal_overflow(page, "#changelist .results")
+    page.screenshot(path=ARTIFACTS / "admin_list_by_urgency.png")
+
+    # customer_at_risk, opened from the list.
+    page.locator("#result_list a", has_text="Globex Industries").click()
+    page.wait_for_selector("#cc-first-screen")
+    assert page.locator("#cc-top-reasons", has_text="Payment failed - subscription past due").is_visible()
+    assert page.locator("#cc-open li").count() == 2
+    _assert_first_screen(page)
+    assert _no_horizontal_overflow(page, "#content")
+    page.screenshot(path=ARTIFACTS / "admin_first_screen_at_risk.png")
+
+    # Opened from a ticket (the ticket admin's "Customer context" link): the requester and the ticket come first.
+    urgent_subject = page.locator("#cc-open li", has=page.locator(".cc-pill-urgent")).first.locator(".cc-ticket-subject").inner_text()
+    page.goto("/admin/support/ticket/?q=" + urgent_subject.replace(" ", "+"))
+    page.locator("#result_list a.cc-answer-link").first.click()
+    page.wait_for_selector("#cc-conversation")
+    assert "?ticket=" in page.url
+    assert page.locator("#cc-ticket-focus", has_text=urgent_subject).is_visible()
+    assert page.locator("#cc-requester").inner_text().count("@globex.com") >= 1
+    bottoms = _assert_first_screen(page, requester=True, ticket=True)
+    assert max(bottoms.values()) <= FIRST_SCREEN
+    assert _no_horizontal_overflow(page, "#content")
+    page.screenshot(path=ARTIFACTS / "admin_first_screen_at_risk_ticket.png")
+    page.screenshot(path=ARTIFACTS / "admin_customer_at_risk_ticket_full.png", full_page=True)
+
+    # Opened from a contact (the contacts inline's link): that person is the requester.
+    page.locator(".inline-related a.cc-requester-link").first.click()
+    page.wait_for_selector("#cc-requester")
+    assert "?contact=" in page.url
+    assert page.locator("#cc-ticket-focus").count() == 0
+    _assert_first_screen(page, requester=True)
+    page.screenshot(path=ARTIFACTS / "admin_first_screen_at_risk_contact.png")

@@ -4,12 +4,16 @@ queries, no enrichment), filters, contact-email search and sorting."""
 from __future__ import annotations
 
 import datetime as dt
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from enrichment.engine.service import get_context_service
+from enrichment.history.models import CustomerHealth
 from tests.billing.factories import PlanFactory
 from tests.customers.factories import ContactFactory, CustomerFactory
 from tests.enrichment.admin.conftest import CHANGELIST, health_for
@@ -27,7 +31,9 @@ def _customers_with_health(n: int, start: int = 0) -> None:
         customer = CustomerFactory(external_id=f"qc_{i:04d}")
         ContactFactory(customer=customer)
         label, score, level = labels[i % 4]
-        health_for(customer, health_label=label, health_score=score, churn_risk_level=level, red_flags=i % 3)
+        reason = "Renewal in 9 days with poor health (20/100)" if i % 3 else "Only 2/9 seats in use"
+        health_for(customer, health_label=label, health_score=score, churn_risk_level=level, red_flags=i % 3,
+                   yellow_flags=1, top_reason=reason)  # fmt: skip
 
 
 def test_changelist_query_count_does_not_grow_with_rows(client, superuser, django_assert_max_num_queries):
@@ -46,6 +52,7 @@ def test_changelist_query_count_does_not_grow_with_rows(client, superuser, djang
     assert len(_shown(response)) == 50
     html = response.content.decode()
     assert html.count('class="cc-badge cc-') == 50
+    assert html.count('class="cc-reason cc-reason-') == 50  # the top reason under each badge
 
     assert len(fifty) == len(five), [q["sql"][:120] for q in fifty.captured_queries]
     assert len(fifty) <= 8
@@ -162,3 +169,68 @@ def test_search_uses_a_subquery_not_a_join(client, superuser):
         assert "JOIN \"customers_contact\"" not in sql
         assert "DISTINCT" not in sql.upper().split("FROM")[0]
         assert 'IN (SELECT U0."customer_id"' in sql and 'U0."email" = ' in sql
+
+
+def test_default_order_is_by_urgency(client, superuser, filter_data):
+    """Critical first, then red flags, then At Risk, then the rest; the
+    soonest renewal first within each; never computed last."""
+    today = timezone.localdate()
+    health_for(CustomerFactory(external_id="u_red_late"), health_label="Fair", health_score=62, red_flags=1,
+               renewal_date=today + dt.timedelta(days=200))  # fmt: skip
+    health_for(CustomerFactory(external_id="u_crit_late"), health_label="Critical", health_score=10, red_flags=3,
+               renewal_date=today + dt.timedelta(days=300))  # fmt: skip
+    health_for(CustomerFactory(external_id="u_risk_norenew"), health_label="At Risk", health_score=50, renewal_date=None)
+    health_for(CustomerFactory(external_id="u_good_soon"), health_label="Good", health_score=95,
+               renewal_date=today + dt.timedelta(days=1))  # fmt: skip
+    client.force_login(superuser)
+    shown = _shown(client.get(CHANGELIST))
+    assert shown == [
+        "f_crit",  # Critical, renews in 3 d
+        "u_crit_late",  # Critical, renews in 300 d
+        "f_risk",  # At Risk with a red flag, 20 d
+        "u_red_late",  # Fair with a red flag, 200 d
+        "u_risk_norenew",  # At Risk without red flags, no renewal date
+        "f_past",  # the rest by renewal: passed 2 d ago
+        "u_good_soon",
+        "f_fair",
+        "f_good",
+        "f_none",  # never computed
+    ]
+    # A column header still sorts by that column.
+    columns = list(client.get(CHANGELIST).context["cl"].list_display)
+    by_score = _shown(client.get(CHANGELIST, {"o": str(columns.index("health_badge"))}))
+    assert by_score[:4] == ["u_crit_late", "f_crit", "f_risk", "u_risk_norenew"]
+
+
+def test_top_reason_under_the_badge(client, superuser):
+    red = CustomerFactory(external_id="r_red", company_name="Red Co")
+    health_for(red, health_label="Critical", health_score=12, red_flags=2, yellow_flags=1,
+               top_reason="Payment failed - subscription past due")  # fmt: skip
+    yellow = CustomerFactory(external_id="r_yellow", company_name="Yellow Co")
+    health_for(yellow, health_label="Fair", health_score=66, yellow_flags=1, top_reason="Only 9/25 seats in use")
+    health_for(CustomerFactory(external_id="r_none", company_name="Calm Co"), top_reason="")
+    client.force_login(superuser)
+    response = client.get(CHANGELIST)
+    html = response.content.decode()
+    assert (
+        '<span class="cc-badge cc-critical" title="Health score 12 of 100">12 · Critical</span>'
+        '<span class="cc-reason cc-reason-red" title="Payment failed - subscription past due">'
+        "Payment failed - subscription past due</span>"
+    ) in html
+    assert '<span class="cc-reason cc-reason-yellow" title="Only 9/25 seats in use">Only 9/25 seats in use</span>' in html
+    assert html.count('class="cc-reason ') == 2
+
+
+def test_the_stored_top_reason_is_the_first_red_else_yellow_flag(client, superuser):
+    """Written by the context service with the rest of the health row."""
+    call_command("seed_demo", customers=12, stdout=StringIO())
+    stored = dict(CustomerHealth.objects.values_list("customer__external_id", "top_reason"))
+    for external_id in ("customer_123", "customer_at_risk"):
+        health = get_context_service().enrich_context(external_id, force_refresh=True).account_health
+        expected = (health.red_flags or health.yellow_flags or ("",))[0]
+        assert CustomerHealth.objects.get(customer__external_id=external_id).top_reason == expected
+    assert stored["customer_123"] == ""  # green flags only
+    assert stored["customer_at_risk"].startswith("Payment failed")
+    client.force_login(superuser)
+    shown = _shown(client.get(CHANGELIST))
+    assert shown[0] == "customer_at_risk" or CustomerHealth.objects.get(customer__external_id=shown[0]).health_label == "Critical"
