@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "enrichment",
     "enrichment.api",
     "enrichment.history",
+    "enrichment.churn",
     "enrichment.vendors",
 ]
 
@@ -257,6 +258,11 @@ EXTERNAL_REFRESH_BATCH = env_int("EXTERNAL_REFRESH_BATCH", 500)
 # rebuilt only when ROLLUP_VERIFY_FIX is on (else run `manage.py rollup_verify --fix`).
 ROLLUP_VERIFY_DAYS = env_int("ROLLUP_VERIFY_DAYS", 60)
 ROLLUP_VERIFY_FIX = env_bool("ROLLUP_VERIFY_FIX", False)
+# Learned churn model (enrichment/churn): each process re-reads the active model this often in a background
+# thread (0: only when told); training's monthly snapshots and label horizon ("canceled within N days").
+CHURN_MODEL_REFRESH_SECONDS = env_int("CHURN_MODEL_REFRESH_SECONDS", 60)
+CHURN_SNAPSHOTS = env_int("CHURN_SNAPSHOTS", 12)
+CHURN_HORIZON_DAYS = env_int("CHURN_HORIZON_DAYS", 90)
 
 # --- Celery ------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL) or "memory://"
@@ -343,6 +349,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "enrichment.verify_engagement_rollup",
         "schedule": crontab(hour=4, minute=15),
     },
+    "train-churn-model": {"task": "enrichment.train_churn_model", "schedule": crontab(day_of_week="sun", hour=5, minute=0)},
 }
 
 # --- REST framework ----------------------------------------------------------

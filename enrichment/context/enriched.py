@@ -40,7 +40,8 @@ from enrichment.context.sections import (
 # key, so old entries are simply not read after a deploy.
 # 2: current_activity, agent_performance, next_actions; product status details.
 # 4: lifecycle, last_mrr, canceled_at; churn_risk null ("churned") when canceled.
-SCHEMA_VERSION = 4
+# 5: account_health.churn_model (where the churn risk came from).
+SCHEMA_VERSION = 5
 
 
 # The built-in sections (fields of EnrichedContext). Every section, including the

@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
+from enrichment.context.churn_phrases import churn_model_phrase
 from enrichment.context.lifecycle import churn_phrase, mrr_phrase, renewal_phrase, status_phrase, trial_phrase
 from enrichment.context.registry import extension_sections
 
@@ -180,6 +181,8 @@ def _header_parts(ctx: EnrichedContext, hide: frozenset[str], plan: str) -> list
     head2.append(f"Health Score: {health.health_score}/100 ({health.health_label})")
     if "churn_risk" not in hide:
         head2.append(f"Churn Risk: {churn_phrase(health.churn_risk, health.churn_risk_level)}")
+    if "churn_risk" not in hide and (model_phrase := churn_model_phrase(health.churn_model)):
+        head2.append(f"Churn Model: {safe_text(model_phrase, limit=400)}")  # only when a learned model serves
     since = []
     if intel.customer_since:
         since.append(f"Customer Since: {intel.customer_since.isoformat()} ({_days(intel.days_as_customer)})")
