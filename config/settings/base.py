@@ -258,11 +258,11 @@ EXTERNAL_REFRESH_BATCH = env_int("EXTERNAL_REFRESH_BATCH", 500)
 # rebuilt only when ROLLUP_VERIFY_FIX is on (else run `manage.py rollup_verify --fix`).
 ROLLUP_VERIFY_DAYS = env_int("ROLLUP_VERIFY_DAYS", 60)
 ROLLUP_VERIFY_FIX = env_bool("ROLLUP_VERIFY_FIX", False)
-# Learned churn model (enrichment/churn): each process re-reads the active model this often in a background
-# thread (0: only when told); training's monthly snapshots and label horizon ("canceled within N days").
+# Churn model (enrichment/churn): reload period in each process (0: when told), snapshots, label horizon.
 CHURN_MODEL_REFRESH_SECONDS = env_int("CHURN_MODEL_REFRESH_SECONDS", 60)
 CHURN_SNAPSHOTS = env_int("CHURN_SNAPSHOTS", 12)
 CHURN_HORIZON_DAYS = env_int("CHURN_HORIZON_DAYS", 90)
+DEMO_CHURN_HISTORY_ACCOUNTS = env_int("DEMO_CHURN_HISTORY_ACCOUNTS", 400)  # seed_demo's accounts with churn history
 
 # --- Celery ------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL) or "memory://"

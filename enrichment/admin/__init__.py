@@ -1,4 +1,4 @@
 """The staff admin of the enrichment service. Django's admin autodiscovery
 imports this package; each module registers its own ModelAdmins."""
 
-from enrichment.admin import customers, stored, tokens  # noqa: F401
+from enrichment.admin import churn, customers, stored, tokens  # noqa: F401

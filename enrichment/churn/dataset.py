@@ -72,10 +72,12 @@ def snapshot_dates(*, today: dt.date, count: int, horizon_days: int) -> list[dt.
     return sorted(dates)
 
 
-def snapshots_build(*, days: Sequence[dt.date], horizon_days: int, today: dt.date) -> list[Snapshot]:
-    """Every live account at every snapshot date, with its facts and label."""
-    subs = _subscriptions()
-    since = dict(Customer.objects.values_list("pk", "customer_since"))
+def snapshots_build(*, days: Sequence[dt.date], horizon_days: int, today: dt.date, id_prefix: str = "") -> list[Snapshot]:
+    """Every live account at every snapshot date, with its facts and label
+    (only the accounts whose external id starts with ``id_prefix``, if given)."""
+    customers = Customer.objects.filter(external_id__startswith=id_prefix) if id_prefix else Customer.objects.all()
+    since = dict(customers.values_list("pk", "customer_since"))
+    subs = {cid: items for cid, items in _subscriptions().items() if cid in since}
     rows: list[Snapshot] = []
     for day in sorted(days):
         rows.extend(_snapshots_on(day, subs, since, horizon_days=horizon_days, today=today))

@@ -26,6 +26,11 @@ class Feature:
     shown: Callable[[AccountFacts], str]  # the account's fact behind it, in plain words
 
 
+def _n(count: int, noun: str, rest: str = "") -> str:
+    """ "1 open ticket", "3 open tickets" (+ ``rest``)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}{rest}"
+
+
 def _per_seat(f: AccountFacts) -> float:
     return f.logins_30d / max(1, f.seats)
 
@@ -54,19 +59,19 @@ FEATURES: tuple[Feature, ...] = (
         "features_used",
         "features used in 30 days",
         lambda f: min(f.features_used_30d, 10),
-        lambda f: f"{f.features_used_30d} features used in 30 days",
+        lambda f: _n(f.features_used_30d, "feature", " used in 30 days"),
     ),
     Feature(
-        "api_calls", "API calls in 30 days", lambda f: math.log1p(f.api_calls_30d), lambda f: f"{f.api_calls_30d} API calls in 30 days"
+        "api_calls", "API calls in 30 days", lambda f: math.log1p(f.api_calls_30d), lambda f: _n(f.api_calls_30d, "API call", " in 30 days")
     ),
-    Feature("errors", "errors in 30 days", lambda f: math.log1p(f.errors_30d), lambda f: f"{f.errors_30d} errors in 30 days"),
-    Feature("tickets_30d", "tickets in 30 days", lambda f: math.log1p(f.tickets_30d), lambda f: f"{f.tickets_30d} tickets in 30 days"),
-    Feature("open_tickets", "open tickets", lambda f: min(f.open_tickets, 10), lambda f: f"{f.open_tickets} open tickets"),
+    Feature("errors", "errors in 30 days", lambda f: math.log1p(f.errors_30d), lambda f: _n(f.errors_30d, "error", " in 30 days")),
+    Feature("tickets_30d", "tickets in 30 days", lambda f: math.log1p(f.tickets_30d), lambda f: _n(f.tickets_30d, "ticket", " in 30 days")),
+    Feature("open_tickets", "open tickets", lambda f: min(f.open_tickets, 10), lambda f: _n(f.open_tickets, "open ticket")),
     Feature(
         "urgent_open_tickets",
         "urgent open tickets",
         lambda f: min(f.urgent_open_tickets, 5),
-        lambda f: f"{f.urgent_open_tickets} urgent open tickets",
+        lambda f: _n(f.urgent_open_tickets, "urgent open ticket"),
     ),
     Feature(
         "csat_shortfall",
@@ -84,19 +89,19 @@ FEATURES: tuple[Feature, ...] = (
         "failed_invoices",
         "failed invoices in 90 days",
         lambda f: min(f.failed_invoices_90d, 3),
-        lambda f: f"{f.failed_invoices_90d} failed invoices in 90 days",
+        lambda f: _n(f.failed_invoices_90d, "failed invoice", " in 90 days"),
     ),
     Feature(
-        "overdue_invoices", "overdue invoices", lambda f: min(f.overdue_invoices, 3), lambda f: f"{f.overdue_invoices} overdue invoices"
+        "overdue_invoices", "overdue invoices", lambda f: min(f.overdue_invoices, 3), lambda f: _n(f.overdue_invoices, "overdue invoice")
     ),
     Feature("trialing", "in a trial", lambda f: float(f.trialing), lambda f: "in a trial" if f.trialing else "past the trial"),
     Feature("annual", "annual billing", lambda f: float(f.annual), lambda f: "annual billing" if f.annual else "monthly billing"),
-    Feature("seats", "seats purchased", lambda f: math.log1p(f.seats), lambda f: f"{f.seats} seats"),
+    Feature("seats", "seats purchased", lambda f: math.log1p(f.seats), lambda f: _n(f.seats, "seat")),
     Feature(
         "tenure",
         "months as a customer",
         lambda f: math.log1p(f.tenure_days / 30.4),
-        lambda f: f"{f.tenure_days / 30.4:.0f} months as a customer",
+        lambda f: _n(round(f.tenure_days / 30.4), "month", " as a customer"),
     ),
 )
 BY_NAME = {feature.name: feature for feature in FEATURES}

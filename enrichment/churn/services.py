@@ -19,15 +19,24 @@ logger = structlog.get_logger(__name__)
 
 
 @transaction.atomic
-def churn_model_train(*, today: dt.date | None = None, snapshots: int = 12, horizon_days: int = 90, activate: bool = True) -> ChurnModel:
+def churn_model_train(
+    *,
+    today: dt.date | None = None,
+    snapshots: int = 12,
+    horizon_days: int = 90,
+    activate: bool = True,
+    id_prefix: str = "",
+) -> ChurnModel:
     """Build the training set from history, fit and backtest a model, store it
     as a new version and (``activate``) make it the active one. It serves
-    ``churn_risk`` only when it beat the rules on its holdout. Raises
+    ``churn_risk`` only when it beat the rules on its holdout. ``id_prefix``:
+    learn from the accounts whose external id starts with it only (the demo's
+    history accounts; the served model then scores every live account). Raises
     :class:`~enrichment.churn.training.NotEnoughHistory` when history is too short."""
     today = today or timezone.now().date()
     started = time.perf_counter()
     days = snapshot_dates(today=today, count=snapshots, horizon_days=horizon_days)
-    rows = snapshots_build(days=days, horizon_days=horizon_days, today=today)
+    rows = snapshots_build(days=days, horizon_days=horizon_days, today=today, id_prefix=id_prefix)
     built = time.perf_counter() - started
     trained = train(rows, horizon_days=horizon_days)
     elapsed = time.perf_counter() - started
@@ -36,7 +45,7 @@ def churn_model_train(*, today: dt.date | None = None, snapshots: int = 12, hori
         kind=trained.kind,
         features=trained.features,
         params=trained.params,
-        training_window=trained.training_window | {"build_seconds": round(built, 3)},
+        training_window=trained.training_window | {"build_seconds": round(built, 3), "id_prefix": id_prefix},
         metrics=trained.metrics,
         feature_importance=trained.feature_importance,
         action_effects=action_effects(rows),

@@ -1,10 +1,10 @@
 """Serving the learned churn risk: in process, from memory, no query per context.
 
 The active model (a row of :class:`~enrichment.churn.models.ChurnModel` that
-beat the rules on its holdout) is held in this process as plain numbers. It is
-(re)loaded off the request path: by a background thread every
-``CHURN_MODEL_REFRESH_SECONDS`` (0: never on its own), right after training
-in this process, or by :func:`churn_model_reload`. Until a model is loaded,
+beat the rules on its holdout) is held in this process as plain numbers. It is read
+once when the process first needs it, then reloaded off the request path: by
+a background thread every ``CHURN_MODEL_REFRESH_SECONDS`` (0: never on its
+own), right after training in this process, or by :func:`churn_model_reload`. Until a model is loaded,
 or when the active one did not beat the rules, the rules serve and the context
 says so (``churn_model.source`` "rules"). The active model's observed action
 effects (:mod:`enrichment.churn.outcomes`) order the suggested actions
@@ -27,7 +27,7 @@ from typing import Any
 import structlog
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from enrichment.churn.facts import AccountFacts, facts_from_sections
 from enrichment.churn.features import explain, vectorize
@@ -117,15 +117,25 @@ def _reload_in_background() -> None:
 
 
 def serving_model() -> ServingModel | None:
-    """The model held in memory; starts a background reload when it is due."""
+    """The model held in memory. With ``CHURN_MODEL_REFRESH_SECONDS`` set, the
+    process's first call reads it (one query, once per process: every context
+    after that says the same), later ones start a background reload when due."""
     interval = settings.CHURN_MODEL_REFRESH_SECONDS
     holder = _HOLDER
-    if interval > 0 and time.monotonic() - holder.checked_at >= interval and not holder.loading:
-        with holder.lock:
-            if holder.loading:
-                return holder.model
-            holder.loading = True
-        threading.Thread(target=_reload_in_background, name="churn-model-reload", daemon=True).start()
+    if interval <= 0 or time.monotonic() - holder.checked_at < interval:
+        return holder.model
+    if holder.checked_at == -math.inf:
+        try:
+            return churn_model_reload()
+        except DatabaseError as exc:
+            logger.warning("churn_model_load_failed", error=type(exc).__name__)
+            holder.checked_at = time.monotonic()
+            return None
+    with holder.lock:
+        if holder.loading:
+            return holder.model
+        holder.loading = True
+    threading.Thread(target=_reload_in_background, name="churn-model-reload", daemon=True).start()
     return holder.model
 
 

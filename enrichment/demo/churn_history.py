@@ -90,7 +90,7 @@ def history_seed(*, accounts: int, months: int = 13, seed: int = 42, signal: boo
         for i in range(1, accounts + 1)
         if history_external_id(i) not in present
     ]
-    return blueprints_persist(blueprints)
+    return {"customers": len(blueprints)} | blueprints_persist(blueprints)
 
 
 def history_build(clock: Clock, plans: Mapping[str, Plan], *, seed: int, index: int, months: int, signal: bool = True) -> Blueprint:

@@ -21,13 +21,16 @@ class Command(BaseCommand):
         parser.add_argument("--snapshots", type=int, default=settings.CHURN_SNAPSHOTS, help="Monthly snapshot dates (default %(default)s).")
         parser.add_argument("--horizon-days", type=int, default=settings.CHURN_HORIZON_DAYS, help="Label horizon (default %(default)s).")
         parser.add_argument("--no-activate", action="store_true", help="Store the version without making it active.")
+        parser.add_argument("--id-prefix", default="", help="Learn only from accounts whose external id starts with this.")
 
     def handle(self, *args: object, **options: object) -> None:
         snapshots, horizon = options["snapshots"], options["horizon_days"]
         if not isinstance(snapshots, int) or snapshots < 2 or not isinstance(horizon, int) or horizon < 1:
             raise CommandError("--snapshots must be >= 2 and --horizon-days >= 1.")
         try:
-            model = churn_model_train(snapshots=snapshots, horizon_days=horizon, activate=not options["no_activate"])
+            model = churn_model_train(
+                snapshots=snapshots, horizon_days=horizon, activate=not options["no_activate"], id_prefix=str(options["id_prefix"])
+            )
         except NotEnoughHistory as exc:
             raise CommandError(f"Not enough history to train: {exc}") from exc
         self.stdout.write(summary(model))
