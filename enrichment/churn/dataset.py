@@ -1,11 +1,13 @@
 """Training data from history: point-in-time facts and labels at past snapshot dates.
 
-For each snapshot date ``d`` (midnight UTC, the moment ``t``) every account
-with a subscription live at ``t`` gets one row: its :class:`AccountFacts` as
-they stood at ``t`` and the label "canceled within the next ``horizon`` days".
-Nothing dated after ``t`` is read for the facts: every query below bounds its
-rows by ``t`` (events by the daily rollup's days before ``d``, tickets by
-creation and resolution time, invoices by issue, due and payment dates).
+For each snapshot date ``d`` (the moment ``t``: midnight UTC starting ``d``)
+every account with a subscription live at ``t`` gets one row: its
+:class:`AccountFacts` as they stood at ``t`` and the label "canceled within
+the next ``horizon`` days" (a cancellation dated in ``[d, d + horizon)``).
+Nothing after ``t`` is read for the facts: every query below bounds its rows
+by ``t`` (events by the daily rollup's days before ``d``, tickets by creation
+and resolution time, invoices by issue, due and payment dates before ``d``;
+a row dated ``d`` happened during ``d``, after ``t``).
 
 Set-based: three grouped queries per snapshot (engagement rollup, tickets,
 invoices) over all accounts at once, plus one read of the customers and of
@@ -55,7 +57,12 @@ class _Sub:
     annual: bool
     seats: int
 
-    def live_on(self, day: dt.date) -> bool:
+    def live_at(self, day: dt.date) -> bool:
+        """Live at midnight starting ``day``: started before it, not canceled before it."""
+        return self.started_at < day and (self.canceled_at is None or self.canceled_at >= day)
+
+    def live_after(self, day: dt.date) -> bool:
+        """Live at the end of ``day`` (it started by then and was not canceled by then)."""
         return self.started_at <= day and (self.canceled_at is None or self.canceled_at > day)
 
 
@@ -115,7 +122,7 @@ def _snapshots_on(
             avg_csat=round(t["csat_sum"] / t["csat_n"], 2) if t.get("csat_n") else None,
             failed_invoices_90d=i.get("failed_90d") or 0,
             overdue_invoices=i.get("overdue") or 0,
-            trialing=sub.trial_ends_at is not None and day < sub.trial_ends_at,
+            trialing=sub.trial_ends_at is not None and day <= sub.trial_ends_at,
             plan=sub.plan,
             annual=sub.annual,
             seats=sub.seats,
@@ -127,15 +134,15 @@ def _snapshots_on(
 
 
 def _churned(sub: _Sub, items: list[_Sub], day: dt.date, end: dt.date) -> bool:
-    """The live subscription ended in ``(day, end]`` with nothing live after it."""
+    """The live subscription was canceled in ``[day, end)`` with nothing live after it."""
     ended = sub.canceled_at
-    if ended is None or not day < ended <= end:
+    if ended is None or not day <= ended < end:
         return False
-    return not any(other is not sub and other.live_on(ended) for other in items)
+    return not any(other is not sub and other.live_after(ended) for other in items)
 
 
 def _live(items: list[_Sub], day: dt.date) -> _Sub | None:
-    live = [s for s in items if s.live_on(day)]
+    live = [s for s in items if s.live_at(day)]
     return max(live, key=lambda s: s.started_at) if live else None
 
 
@@ -189,12 +196,12 @@ def _tickets(day: dt.date) -> dict[int, dict]:
 
 
 def _invoices(day: dt.date) -> dict[int, dict]:
-    unpaid_then = ~Q(status=InvoiceStatus.PAID) | Q(paid_at__gt=day)
+    unpaid_then = ~Q(status=InvoiceStatus.PAID) | Q(paid_at__gte=day)
     rows = (
-        Invoice.objects.filter(issued_at__lte=day)
+        Invoice.objects.filter(issued_at__lt=day)
         .values("customer_id")
         .annotate(
-            failed_90d=Count("pk", filter=Q(status=InvoiceStatus.FAILED, issued_at__gte=day - 90 * DAY, due_at__lte=day)),
+            failed_90d=Count("pk", filter=Q(status=InvoiceStatus.FAILED, issued_at__gte=day - 90 * DAY, due_at__lt=day)),
             overdue=Count("pk", filter=Q(due_at__lt=day) & unpaid_then),
         )
         .order_by()
