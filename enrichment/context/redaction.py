@@ -7,7 +7,8 @@ customer) never sees revenue or churn risk, nor the health score's breakdown:
   context (``customer_intelligence.mrr``, ``subscription_details.mrr``, a
   canceled account's ``last_mrr`` (also in the ``canceled`` flag's evidence),
   ``churn_risk`` / ``churn_risk_level`` in ``customer_intelligence`` and
-  ``account_health``, top-level ``health_breakdown``, ``agent_performance``
+  ``account_health``, ``account_health.churn_model`` (where the churn risk came
+  from and its factors), top-level ``health_breakdown``, ``agent_performance``
   (support agents' names and ratings), and the same names inside flag
   evidence), and from the summary (``churn_risk``, ``churn_risk_level``);
 * prompt: the block is rendered with :data:`PROMPT_HIDE`, so it has no
@@ -35,7 +36,8 @@ PROMPT_HIDE: frozenset[str] = frozenset({"mrr", "revenue", "churn_risk", "health
 # JSON keys removed for the customer-facing scope, wherever they occur.
 # ``agent_performance``: support agents' names and ratings are internal.
 HIDDEN_KEYS: frozenset[str] = frozenset(
-    {"mrr", "last_mrr", "revenue", "arr", "churn_risk", "churn_risk_level", "health_breakdown", "breakdown", "agent_performance"}
+    {"mrr", "last_mrr", "revenue", "arr", "churn_risk", "churn_risk_level", "churn_model", "health_breakdown", "breakdown"}
+    | {"agent_performance"}
 )
 
 

@@ -12,6 +12,7 @@ from enrichment.churn import serving
 from enrichment.churn.facts import facts_from_sections
 from enrichment.churn.features import vectorize
 from enrichment.churn.serving import churn_model_reload
+from enrichment.context.redaction import prompt_hide_for, redact_context
 from enrichment.context.sections import ChurnModelInfo
 from enrichment.engine.service import ContextEnrichmentService
 from tests.billing.factories import SubscriptionFactory
@@ -107,3 +108,13 @@ def test_with_reloads_off_nothing_is_read_until_told(serving_model):
     assert not queries.captured_queries
     assert churn_model_reload().version == serving_model.version
     assert serving.serving_version() == f"model:{serving_model.version}"
+
+
+def test_a_customer_facing_audience_never_sees_the_churn_model(acme, uncached_service, serving_model):
+    ctx = uncached_service.enrich_context("customer_123")
+    assert ctx.account_health.churn_model.source == "model"
+    data = redact_context(ctx.to_dict(), scope="customer_facing")
+    assert "churn_model" not in data["account_health"] and "churn_risk" not in data["account_health"]
+    prompt = ctx.to_prompt_context(hide=prompt_hide_for("customer_facing"))
+    assert "Churn Model:" not in prompt and "Churn Risk:" not in prompt
+    assert "churn_model" in redact_context(ctx.to_dict(), scope="full")["account_health"]
