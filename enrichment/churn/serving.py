@@ -27,7 +27,7 @@ from typing import Any
 import structlog
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, connections
 
 from enrichment.churn.facts import AccountFacts, facts_from_sections
 from enrichment.churn.features import explain, vectorize
@@ -113,7 +113,7 @@ def _reload_in_background() -> None:
         _HOLDER.checked_at = time.monotonic()
     finally:
         _HOLDER.loading = False
-        close_old_connections()
+        connections.close_all()  # this thread's connection: back to the pool, not leaked with the thread
 
 
 def serving_model() -> ServingModel | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import time
 
+import pytest
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -11,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from enrichment.churn import serving
 from enrichment.churn.facts import facts_from_sections
 from enrichment.churn.features import vectorize
+from enrichment.churn.models import ChurnModel
 from enrichment.churn.serving import churn_model_reload
 from enrichment.context.redaction import prompt_hide_for, redact_context
 from enrichment.context.sections import ChurnModelInfo
@@ -118,3 +121,18 @@ def test_a_customer_facing_audience_never_sees_the_churn_model(acme, uncached_se
     prompt = ctx.to_prompt_context(hide=prompt_hide_for("customer_facing"))
     assert "Churn Model:" not in prompt and "Churn Risk:" not in prompt
     assert "churn_model" in redact_context(ctx.to_dict(), scope="full")["account_health"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_other_processes_pick_up_a_new_model_in_the_background(settings, trained_on_signal):
+    settings.CHURN_MODEL_REFRESH_SECONDS = 0.05
+    first = store(trained_on_signal, beats_rules=True)
+    assert serving.serving_model().version == first.version  # the first read, on first use
+    ChurnModel.objects.filter(version=first.version).update(active=False)
+    second = store(trained_on_signal, beats_rules=True)  # as another process's training would
+    time.sleep(0.06)
+    assert serving.serving_model().version == first.version  # a reload starts; this call is not kept waiting
+    deadline = time.monotonic() + 5
+    while serving.serving_model().version != second.version and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert serving.serving_version() == f"model:{second.version}"
