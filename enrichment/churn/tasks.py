@@ -22,7 +22,8 @@ from enrichment.churn.training import NotEnoughHistory
 logger = structlog.get_logger(__name__)
 
 
-@shared_task(name="enrichment.train_churn_model", ignore_result=True, soft_time_limit=3000, time_limit=3600)
+# Training takes minutes at 100,000 accounts (README "Predictive churn"); under CELERY_VISIBILITY_TIMEOUT (3600).
+@shared_task(name="enrichment.train_churn_model", ignore_result=True, soft_time_limit=3000, time_limit=3300)
 def train_churn_model() -> dict:
     try:
         model = churn_model_train(snapshots=settings.CHURN_SNAPSHOTS, horizon_days=settings.CHURN_HORIZON_DAYS)
