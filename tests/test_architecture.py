@@ -28,6 +28,8 @@ Each failure names the module, the line and the import.
                                 the prompt layout, token scopes and redaction
        rules      history       pure scoring, flags, next actions | context snapshots,
                                 their diffs, the health rows
+       churn                    the learned churn model: training data from history,
+                                fitting, backtest, the model served from memory
        vendors                  vendor HTTP clients, circuit, rate limit, stored
                                 vendor records
        ops                      metrics (reads the vendors' circuits) and the
@@ -92,6 +94,7 @@ LAYERS = Layers(
     order=[
         ("context",),
         ("rules", "history"),
+        ("churn",),
         ("vendors",),
         ("ops",),
         ("realtime",),

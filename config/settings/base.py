@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "enrichment.api",
     "enrichment.history",
     "enrichment.experiments",
+    "enrichment.churn",
     "enrichment.vendors",
 ]
 
@@ -268,6 +269,11 @@ EXTERNAL_REFRESH_BATCH = env_int("EXTERNAL_REFRESH_BATCH", 500)
 # rebuilt only when ROLLUP_VERIFY_FIX is on (else run `manage.py rollup_verify --fix`).
 ROLLUP_VERIFY_DAYS = env_int("ROLLUP_VERIFY_DAYS", 60)
 ROLLUP_VERIFY_FIX = env_bool("ROLLUP_VERIFY_FIX", False)
+# Churn model (enrichment/churn): reload period in each process (0: when told), snapshots, label horizon.
+CHURN_MODEL_REFRESH_SECONDS = env_int("CHURN_MODEL_REFRESH_SECONDS", 60)
+CHURN_SNAPSHOTS = env_int("CHURN_SNAPSHOTS", 12)
+CHURN_HORIZON_DAYS = env_int("CHURN_HORIZON_DAYS", 90)
+DEMO_CHURN_HISTORY_ACCOUNTS = env_int("DEMO_CHURN_HISTORY_ACCOUNTS", 400)  # seed_demo's accounts with churn history
 
 # --- Celery ------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL) or "memory://"
@@ -315,18 +321,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "enrichment.refresh_active_contexts",
         "schedule": env_int("CONTEXT_REFRESH_ACTIVE_EVERY_SECONDS", 900),
     },
-    "refresh-renewing-contexts": {
-        "task": "enrichment.refresh_renewing_contexts",
-        "schedule": crontab(minute=5),
-    },
-    "refresh-stale-external-data": {
-        "task": "enrichment.refresh_stale_external_data",
-        "schedule": crontab(minute=20),
-    },
-    "snapshot-health-daily": {
-        "task": "enrichment.snapshot_health_daily",
-        "schedule": crontab(hour=23, minute=50),
-    },
+    "refresh-renewing-contexts": {"task": "enrichment.refresh_renewing_contexts", "schedule": crontab(minute=5)},
+    "refresh-stale-external-data": {"task": "enrichment.refresh_stale_external_data", "schedule": crontab(minute=20)},
+    "snapshot-health-daily": {"task": "enrichment.snapshot_health_daily", "schedule": crontab(hour=23, minute=50)},
     # Publishes the incident state (and fetches Statuspage when STATUSPAGE_URL is set).
     "fetch-product-status": {
         "task": "enrichment.fetch_product_status",
@@ -339,14 +336,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 60},
     },
-    "prune-context-snapshots": {
-        "task": "enrichment.prune_context_snapshots",
-        "schedule": crontab(hour=3, minute=40),
-    },
-    "verify-engagement-rollup": {
-        "task": "enrichment.verify_engagement_rollup",
-        "schedule": crontab(hour=4, minute=15),
-    },
+    "prune-context-snapshots": {"task": "enrichment.prune_context_snapshots", "schedule": crontab(hour=3, minute=40)},
+    "verify-engagement-rollup": {"task": "enrichment.verify_engagement_rollup", "schedule": crontab(hour=4, minute=15)},
+    "train-churn-model": {"task": "enrichment.train_churn_model", "schedule": crontab(day_of_week="sun", hour=5, minute=0)},
 }
 
 # --- REST framework ----------------------------------------------------------

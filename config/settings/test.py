@@ -17,3 +17,7 @@ ENRICHMENT_HEALTH_WRITES = "inline"
 CLEARBIT_API_KEY = None
 CRUNCHBASE_API_KEY = None
 NEWSAPI_KEY = None
+# No background reload of the churn model (a thread outside the test's transaction): tests load it explicitly.
+CHURN_MODEL_REFRESH_SECONDS = 0
+# seed_demo in tests: no churn history accounts unless a test asks (tests/enrichment/demo/test_churn_demo.py).
+DEMO_CHURN_HISTORY_ACCOUNTS = 0

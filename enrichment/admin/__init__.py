@@ -1,4 +1,4 @@
 """The staff admin of the enrichment service. Django's admin autodiscovery
 imports this package; each module registers its own ModelAdmins."""
 
-from enrichment.admin import customers, experiments, stored, tokens  # noqa: F401
+from enrichment.admin import churn, customers, experiments, stored, tokens  # noqa: F401

@@ -132,3 +132,36 @@ def trend_chart(weekly: Sequence[tuple[dt.date, float | None]], *, width: int = 
         first=marks[0].value if marks else None,
         last=marks[-1].value if marks else None,
     )
+
+
+@dataclass(frozen=True)
+class CalibrationSeries:
+    name: str
+    points: str  # "x,y x,y ..." for <polyline>
+    marks: tuple[ChartPoint, ...]  # one per bin: x mean score, y observed rate; label "n=..."
+
+
+@dataclass(frozen=True)
+class CalibrationChart:
+    size: int
+    pad: int
+    diagonal: str  # the perfectly calibrated line
+    series: tuple[CalibrationSeries, ...]
+
+
+def calibration_chart(tables: dict[str, Sequence[dict]], *, size: int = 260, pad: int = 24) -> CalibrationChart:
+    """Mean score (x) against observed churn rate (y) per bin, both 0..1, for each named table."""
+    span = size - 2 * pad
+
+    def xy(score: float, rate: float) -> tuple[float, float]:
+        return round(pad + min(1.0, max(0.0, score)) * span, 1), round(size - pad - min(1.0, max(0.0, rate)) * span, 1)
+
+    series = []
+    for name, table in tables.items():
+        marks = tuple(
+            ChartPoint(*xy(row["mean_score"], row["observed"]), row["observed"], f"n={row['n']}, score {row['mean_score']:.2f}")
+            for row in table
+        )
+        series.append(CalibrationSeries(name, " ".join(f"{m.x},{m.y}" for m in marks), marks))
+    (x0, y0), (x1, y1) = xy(0, 0), xy(1, 1)
+    return CalibrationChart(size=size, pad=pad, diagonal=f"{x0},{y0} {x1},{y1}", series=tuple(series))

@@ -41,7 +41,8 @@ from enrichment.context.sections import (
 # 2: current_activity, agent_performance, next_actions; product status details.
 # 4: lifecycle, last_mrr, canceled_at; churn_risk null ("churned") when canceled.
 # 5: support_history.open_ticket_list; ticket briefs carry channel and updated_at.
-SCHEMA_VERSION = 5
+# 6: account_health.churn_model (where the churn risk came from).
+SCHEMA_VERSION = 6
 
 
 # The built-in sections (fields of EnrichedContext). Every section, including the

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
+from enrichment.context.churn_phrases import churn_model_phrase
 from enrichment.context.conversation_lines import as_of_line, open_ticket_lines, requester_lines, ticket_focus_lines
 from enrichment.context.lifecycle import churn_phrase, mrr_phrase, status_phrase, subscription_dates
 from enrichment.context.registry import extension_sections
@@ -155,6 +156,8 @@ def _header_parts(ctx: EnrichedContext, hide: frozenset[str], plan: str) -> list
     head2.append(f"Health Score: {health.health_score}/100 ({health.health_label})")
     if "churn_risk" not in hide:
         head2.append(f"Churn Risk: {churn_phrase(health.churn_risk, health.churn_risk_level)}")
+    if "churn_risk" not in hide and (model_phrase := churn_model_phrase(health.churn_model)):
+        head2.append(f"Churn Model: {safe_text(model_phrase, limit=400)}")  # only when a learned model serves
     since = []
     if intel.customer_since:
         since.append(f"Customer Since: {intel.customer_since.isoformat()} ({_days(intel.days_as_customer)})")

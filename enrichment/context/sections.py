@@ -162,9 +162,32 @@ class Flag:
 
 
 @dataclass(frozen=True, slots=True)
+class ChurnFactor:
+    """One factor of a learned churn probability: its signed contribution in
+    log-odds against the average account of the training data (positive
+    raises the risk) and what it means in plain words."""
+
+    feature: str
+    description: str
+    contribution: float
+
+
+@dataclass(frozen=True, slots=True)
+class ChurnModelInfo:
+    """Where ``churn_risk`` came from: ``source`` "model" (a learned model,
+    ``version`` and its top ``factors``), "rules" (the health score rule of
+    :mod:`enrichment.rules.scoring`) or "canceled" (no probability)."""
+
+    source: str = "rules"
+    version: int | None = None
+    factors: tuple[ChurnFactor, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class AccountHealth:
     """Health score, churn risk and flags. A canceled account's
-    ``churn_risk`` is ``None`` and its ``churn_risk_level`` "churned"."""
+    ``churn_risk`` is ``None`` and its ``churn_risk_level`` "churned".
+    ``churn_model`` says where the churn risk came from."""
 
     health_score: int = 0
     health_label: str = "Unknown"
@@ -176,6 +199,7 @@ class AccountHealth:
     # Rendered at the top level of the JSON as ``health_breakdown`` and ``flags``.
     breakdown: tuple[HealthFactor, ...] = ()
     flags: tuple[Flag, ...] = ()
+    churn_model: ChurnModelInfo = ChurnModelInfo()
 
 
 @dataclass(frozen=True, slots=True)

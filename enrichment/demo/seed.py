@@ -150,6 +150,18 @@ def demo_seed_plan(*, customers: int, create_admin: bool = True) -> DemoSeedPlan
     )
 
 
+def plans_ensure() -> dict[str, Plan]:
+    """The catalogue's plans by code, created when missing."""
+    return _plans_ensure()[0]
+
+
+def blueprints_persist(blueprints: Sequence[Blueprint]) -> dict[str, int]:
+    """Save blueprints built elsewhere (their customers too, and their events); the row counts."""
+    counts = _blueprints_save(blueprints)
+    counts["events"] = _events_save(blueprints)
+    return counts
+
+
 def _plans_ensure() -> tuple[dict[str, Plan], int]:
     """The catalogue's plans by code (existing ones are kept as they are) and how many were created."""
     plans, created = {}, 0

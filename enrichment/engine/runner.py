@@ -26,6 +26,7 @@ from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from customers.selectors import CustomerRef
+from enrichment.churn.serving import actions_ranked
 from enrichment.context.enriched import EnrichedContext
 from enrichment.context.exceptions import ContextUnavailable
 from enrichment.context.sections import CustomerIntelligence, Degraded, SourceInfo
@@ -233,7 +234,7 @@ def _assemble(
         )
     fields: dict[str, Any] = {key: value for key, value in sections.items() if value is not None}
     fields["customer_intelligence"] = intel
-    fields["next_actions"] = suggest_actions(fields)  # pure, from the flags just derived
+    fields["next_actions"] = actions_ranked(suggest_actions(fields))  # pure, from the flags just derived
     return EnrichedContext.assemble(
         fields,
         enriched_at=now,

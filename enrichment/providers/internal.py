@@ -15,6 +15,7 @@ from billing.selectors import subscriptions_current
 from customers.models import EngagementKind
 from customers.selectors import EngagementWindow, engagement_windows
 from customers.windows import trailing
+from enrichment.churn.serving import churn_apply, serving_version
 from enrichment.context.sections import (
     AccountHealth,
     CustomerIntelligence,
@@ -196,7 +197,9 @@ class SubscriptionDetailsProvider(BatchProvider):
 
 class AccountHealthProvider(ContextProvider):
     """Derived: health score, churn risk and flags from the other sections.
-    Pure computation, no queries (see :mod:`enrichment.rules.health`)."""
+    Pure computation, no queries (see :mod:`enrichment.rules.health`); the
+    churn risk comes from the learned model held in memory when one serves
+    (:mod:`enrichment.churn.serving`), whose version is this section's data version."""
 
     key = "account_health"
     section = AccountHealth
@@ -205,5 +208,8 @@ class AccountHealthProvider(ContextProvider):
     # expired (or re-versioned) product status re-derives the flags too.
     depends_on = ("customer_intelligence", "engagement_metrics", "support_history", "subscription_details", "product_status")
 
+    def data_version(self) -> str | None:
+        return serving_version()
+
     def fetch(self, request: ProviderRequest, *, sections: Mapping[str, Any]) -> AccountHealth:
-        return assess(sections, today=request.today)
+        return churn_apply(assess(sections, today=request.today), sections)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from enrichment.churn.services import churn_model_train
+from enrichment.churn.training import NotEnoughHistory
 from enrichment.demo.changes import context_history_backfill
+from enrichment.demo.churn_history import HISTORY_PREFIX, history_seed
 from enrichment.demo.history import health_history_backfill, health_history_needed
 from enrichment.demo.seed import ADMIN_PASSWORD, ADMIN_USERNAME, DemoSeedResult, demo_seed, demo_seed_plan
 from enrichment.management.progress import Progress, quiet_logs
@@ -14,7 +17,8 @@ from enrichment.management.progress import Progress, quiet_logs
 class Command(BaseCommand):
     help = (
         "Seed realistic demo data: plans, the fixed accounts customer_123, customer_at_risk and "
-        "customer_trial, N generated customers, incidents, 12 weeks of health history and an admin/admin "
+        "customer_trial, N generated customers, accounts with a year of churn history (DEMO_CHURN_HISTORY_ACCOUNTS) and "
+        "a churn model trained on them, incidents, 12 weeks of health history and an admin/admin "
         "superuser (never under production settings). Idempotent and deterministic for a given --seed. "
         "Progress per phase (a bar on a terminal), the total time at the end."
     )
@@ -54,12 +58,32 @@ class Command(BaseCommand):
         progress = Progress(self.stdout, interactive=False if options["no_progress"] else None)
         with quiet_logs(int(options.get("verbosity", 1))):  # per-customer INFO lines only with -v 2
             result = demo_seed(customers=customers, seed=seed, create_admin=not production, phase=progress.phase)
+            with progress.phase("churn history") as step:
+                counts = history_seed(accounts=settings.DEMO_CHURN_HISTORY_ACCOUNTS, seed=seed)
+                step.done(f"{counts['customers']} accounts with a year of history, {counts['events']} events")
+            with progress.phase("churn model") as step:
+                step.done(self._churn_model())
             with progress.phase("health history") as step:
                 step.done(self._health_history(seed=seed))
             with progress.phase("context snapshots") as step:
                 written = context_history_backfill()
                 step.done(f"{written} scripted for customer_at_risk" if written else "already present")
         self._summary(result, seed=seed, customers=customers, production=production, elapsed=progress.elapsed())
+
+    @staticmethod
+    def _churn_model() -> str:
+        """Train a churn model on the demo's history accounts (a new version each run). The
+        generated customers are left out of training: their events start 120 days ago, so
+        their earlier snapshots would look like silent accounts that never leave."""
+        try:
+            model = churn_model_train(
+                snapshots=settings.CHURN_SNAPSHOTS, horizon_days=settings.CHURN_HORIZON_DAYS, id_prefix=HISTORY_PREFIX
+            )
+        except NotEnoughHistory as exc:
+            return f"not trained: {exc}"
+        m, r = model.metrics["model"], model.metrics["rules"]
+        serving = "serves churn risk" if model.beats_rules else "the rules keep serving"
+        return f"v{model.version}: holdout ROC AUC {m['roc_auc']} vs rules {r['roc_auc']}; {serving}"
 
     @staticmethod
     def _health_history(*, seed: int) -> str:

@@ -15,6 +15,8 @@ from enrichment.context.enriched import SCHEMA_VERSION, SECTION_TYPES, EnrichedC
 from enrichment.context.registry import BUILTIN_SECTIONS, RESERVED_KEYS, register_section, reset_sections, section_types
 from enrichment.context.sections import (
     AccountHealth,
+    ChurnFactor,
+    ChurnModelInfo,
     CompanyEnrichment,
     CustomerIntelligence,
     Degraded,
@@ -178,6 +180,9 @@ def full_context() -> EnrichedContext:
                 HealthFactor("tenure", 17.0, 5.0, 5.0, "months as customer / 12"),
             ),
             flags=flags,
+            churn_model=ChurnModelInfo(
+                source="model", version=3, factors=(ChurnFactor("errors", "40 errors in 30 days raises the risk", 0.812),)
+            ),
         ),
         company_enrichment=CompanyEnrichment(
             name="Acme Corporation",

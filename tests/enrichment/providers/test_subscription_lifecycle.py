@@ -111,12 +111,13 @@ def test_canceled_account_json(lapsed):
     canceled = (today() - dt.timedelta(days=10)).isoformat()
     data = ctx.to_dict()
     intel, sub, health = data["customer_intelligence"], data["subscription_details"], data["account_health"]
-    assert data["schema_version"] == SCHEMA_VERSION == 5
+    assert data["schema_version"] == SCHEMA_VERSION == 6
     assert (intel["lifecycle"], intel["plan"], intel["mrr"], intel["last_mrr"], intel["canceled_at"]) == (
         "canceled", "premium", "0.00", "250.00", canceled,
     )  # fmt: skip
     assert (intel["churn_risk"], intel["churn_risk_level"]) == (None, "churned")
     assert (health["churn_risk"], health["churn_risk_level"]) == (None, "churned")
+    assert health["churn_model"] == {"source": "canceled", "version": None, "factors": []}
     assert (health["health_score"], health["health_label"]) == (34, "Critical")
     assert (sub["status"], sub["mrr"], sub["last_mrr"], sub["canceled_at"]) == ("canceled", "0.00", "250.00", canceled)
     assert (sub["renewal_date"], sub["days_to_renewal"]) == (None, None)
