@@ -16,12 +16,14 @@ ORM every time: same SQL, same results, just not the saving.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import psycopg
-from django.db import InterfaceError, OperationalError, connections
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connections, router
 from django.db.models import QuerySet
 from psycopg_pool import PoolTimeout
 
@@ -36,6 +38,10 @@ class CompiledQuery:
         self.sentinels = sentinels
         self._compiled: dict[str, tuple[str, list[tuple[bool, Any]]]] = {}
         self._lock = threading.Lock()
+
+    @functools.cached_property
+    def model(self) -> Any:
+        return self.build(**self.sentinels).model
 
     def _compile(self, alias: str) -> tuple[str, list[tuple[bool, Any]]]:
         queryset = self.build(**self.sentinels)
@@ -55,7 +61,10 @@ class CompiledQuery:
             raise ValueError(f"sentinels not found among the SQL parameters: {sorted(missing)}")
         return sql, slots
 
-    def rows(self, *, using: str = "default", **values: Any) -> list[tuple]:
+    def rows(self, *, using: str | None = None, **values: Any) -> list[tuple]:
+        """Run with the real values, on ``using`` or where the router reads this model (a replica, see config/replicas.py)."""
+        if using is None:
+            using = router.db_for_read(self.model) if settings.DATABASE_ROUTERS else "default"
         connection = connections[using]
         if connection.vendor != "postgresql":
             return list(self.build(**values))

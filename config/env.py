@@ -118,3 +118,17 @@ def database_from_url(url: str | None, *, conn_max_age: int = 0, pool: bool = Tr
         }
         return config
     raise ImproperlyConfigured(f"DATABASE_URL has an unsupported scheme {scheme!r}; use sqlite:///path or postgres://...")
+
+
+def replica_from_url(url: str) -> dict:
+    """A read replica's ``DATABASES`` entry: as the primary's, with a short pool
+    wait (``DATABASE_REPLICA_POOL_TIMEOUT``, 1 s) so a replica that went away
+    costs a request little before it falls back to the primary."""
+    config = database_from_url(url)
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS: replicas must be postgres:// URLs")
+    pool = config["OPTIONS"].get("pool")
+    if pool:
+        pool["timeout"] = env_float("DATABASE_REPLICA_POOL_TIMEOUT", 1.0)
+    config["TEST"] = {"MIRROR": "default"}  # tests: the replica is the test database itself
+    return config

@@ -15,6 +15,7 @@ from config.env import (
     env_int,
     env_list,
     env_str,
+    replica_from_url,
 )
 
 # --- Core --------------------------------------------------------------------
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
+    "config.replicas.ReplicaRequestMiddleware",
     "enrichment.api.errors.ApiJsonErrorMiddleware",
     "enrichment.api.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -83,6 +85,12 @@ TEMPLATES = [
 # --- Database ----------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
 DATABASES = {"default": database_from_url(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 0))}
+# Read replicas (config/replicas.py): reads go to a healthy one, writes and read-after-write to the primary.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS", [])
+DATABASES |= {f"replica_{n}": replica_from_url(url) for n, url in enumerate(DATABASE_REPLICA_URLS, start=1)}
+DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
+DATABASE_REPLICA_MAX_LAG_SECONDS = env_float("DATABASE_REPLICA_MAX_LAG_SECONDS", 5.0)
+DATABASE_REPLICA_CHECK_SECONDS = env_float("DATABASE_REPLICA_CHECK_SECONDS", 2.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # SQLite (the embedded default) cannot add INCLUDE columns to an index: it simply
 # skips the PostgreSQL-only covering index of the engagement rollup.

@@ -15,7 +15,7 @@ from enrichment.admin.charts import TrendChart, sparkline
 from enrichment.admin.first_screen import ticket_admin_url
 from enrichment.admin.formatting import factor_name, freshness, label_class
 from enrichment.context.enriched import EnrichedContext
-from enrichment.context.lifecycle import churn_phrase, mrr_phrase, renewal_phrase, trial_phrase
+from enrichment.context.lifecycle import churn_band, churn_phrase, mrr_phrase, renewal_phrase, trial_phrase
 from enrichment.context.registry import section_spec
 
 TIER_NAMES = {"l1": "L1 (in-process)", "l2": "L2 (shared cache)", "computed": "computed"}
@@ -76,6 +76,7 @@ def _lifecycle(context: EnrichedContext) -> dict[str, Any]:
         "state": intel.lifecycle,
         "mrr": mrr_phrase(intel.mrr, intel.last_mrr),
         "churn": churn_phrase(health.churn_risk, health.churn_risk_level),
+        "churn_band": churn_band(health.churn_risk) if health.churn_risk is not None else "",
         "renewal": renewal_phrase(sub),
         "trial": trial_phrase(sub),
         "renewal_class": _renewal_class(sub.days_to_renewal),

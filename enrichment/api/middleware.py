@@ -10,12 +10,13 @@ from pathlib import Path
 
 import structlog
 from django.conf import settings
-from django.db import OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 from config.db import cannot_connect, connection_discard, connection_failed
+from config.replicas import replica_blame
 from enrichment.api.errors import error_body, is_api_path
 
 logger = structlog.get_logger(__name__)
@@ -105,13 +106,15 @@ class DatabaseRetryMiddleware:
         return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not connection_failed(exception):
+        # A read replica that went away (config/replicas.py): marked down, so the retry reads from the primary.
+        replica = isinstance(exception, OperationalError | InterfaceError) and replica_blame()
+        if not replica and not connection_failed(exception):
             if isinstance(exception, OperationalError):  # cancelled, timed out, deadlocked: the database's state, not a bug
                 logger.warning("database_operational_error", path=request.path, error=str(exception)[:200])
                 return _unavailable(request)
             return None
         view = getattr(request, "_db_view", None)
-        retry = view is not None and not cannot_connect(exception) and not connection.in_atomic_block
+        retry = view is not None and (replica or not cannot_connect(exception)) and not connection.in_atomic_block
         retry = retry and (request.method in SAFE_METHODS or _idempotent(view[0]))
         logger.warning("database_connection_failed", path=request.path, error=type(exception).__name__, retry=retry)
         connection_discard()

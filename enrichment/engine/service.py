@@ -31,6 +31,7 @@ from django.db import DatabaseError, connection
 from django_redis.cache import RedisCache
 
 from config.db import cannot_connect, connection_discard
+from config.replicas import replica_blame
 from customers.selectors import CustomerRef, customer_refs_chunks, customer_refs_get
 from enrichment.context.enriched import EnrichedContext
 from enrichment.context.exceptions import ContextEnrichmentError, ContextUnavailable, CustomerNotFound, InvalidLookup
@@ -255,7 +256,7 @@ class ContextEnrichmentService:
         try:
             return self._compute_once(customer_ids, lookups, started, strict=_reconnectable())
         except (DatabaseError, ContextUnavailable) as exc:
-            if _reconnectable() and not cannot_connect(exc):
+            if replica_blame() or (_reconnectable() and not cannot_connect(exc)):
                 # A dropped connection (database restart, pg_terminate_backend, a
                 # failover): reconnect once and try again before giving up.
                 logger.warning("context_database_retry", customers=len(customer_ids), error=type(exc).__name__)

@@ -22,6 +22,7 @@ import structlog
 from celery.signals import before_task_publish, task_postrun, task_prerun
 from django.core.signals import request_finished
 
+from config.replicas import replica_reset
 from enrichment.ops.metrics import flush_tier_counts
 from enrichment.ops.task_metrics import record_task
 
@@ -47,6 +48,7 @@ def bind_task_context(sender=None, task_id=None, task=None, **_extra) -> None:
     if request_id:
         values["request_id"] = request_id
     tokens = structlog.contextvars.bind_contextvars(**values)
+    replica_reset()  # each task starts unpinned: its reads may use a replica until it writes
     with _LOCK:
         _RUNNING[task_id] = (time.perf_counter(), tokens)
 
