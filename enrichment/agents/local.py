@@ -25,7 +25,6 @@ from customer_context import (
     BatchItem,
     Changes,
     Context,
-    ContextAPIError,
     CustomerPage,
     Event,
     IngestResult,
@@ -40,7 +39,7 @@ from rest_framework.serializers import Serializer
 from customers.services import UnknownCustomers
 from enrichment.api import serializers as s
 from enrichment.api import services
-from enrichment.api.errors import ApiError, translate
+from enrichment.api.errors import ApiError, translate, validation_error_parts
 from enrichment.api.selectors import customer_directory, customer_exists
 from enrichment.context.exceptions import ContextEnrichmentError, CustomerNotFound, InvalidLookup
 from enrichment.context.scopes import TokenScope, is_restricted
@@ -50,27 +49,32 @@ from enrichment.engine.services import context_invalidate
 
 @contextlib.contextmanager
 def _api_errors() -> Iterator[None]:
-    """The domain's exceptions as the client's, with the API's codes and statuses."""
+    """The domain's and the serializers' exceptions as the client's, with the API's codes and statuses."""
     try:
         yield
-    except ContextAPIError:
-        raise
-    except (ContextEnrichmentError, drf_exceptions.APIException, UnknownCustomers) as exc:
-        translated = exc if isinstance(exc, drf_exceptions.APIException) else translate(exc)
-        if isinstance(translated, ApiError):
-            raise error_for(translated.status_code, translated.error_code, translated.message, translated.details) from exc
-        if isinstance(translated, drf_exceptions.ValidationError):
-            raise error_for(400, "invalid_request", "The request is not valid.", translated.detail) from exc
-        if isinstance(translated, drf_exceptions.APIException):
-            raise error_for(translated.status_code, str(translated.default_code), str(translated.detail)) from exc
-        raise
+    except drf_exceptions.ValidationError as exc:
+        code, message, details = validation_error_parts(exc)
+        raise error_for(400, code, message, details) from exc
+    except (ContextEnrichmentError, UnknownCustomers) as exc:
+        translated = translate(exc)
+        if not isinstance(translated, ApiError):
+            raise
+        raise error_for(translated.status_code, translated.error_code, translated.message, translated.details) from exc
 
 
 def _validated(serializer_class: type[Serializer], data: Mapping[str, Any]) -> dict[str, Any]:
+    """A query's options, validated as the API validates its query string."""
     serializer = serializer_class(data={key: value for key, value in data.items() if value is not None})
     if not serializer.is_valid():
         field, messages = next(iter(serializer.errors.items()))
         raise error_for(400, "invalid_parameter", f"Invalid parameter {field}: {messages[0]}", serializer.errors)
+    return dict(serializer.validated_data)
+
+
+def _body(serializer_class: type[Serializer], data: Mapping[str, Any]) -> dict[str, Any]:
+    """A request body, validated as the API validates it (call inside :func:`_api_errors`)."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 
 
@@ -180,7 +184,7 @@ class InProcessContextClient:
 
     def batch(self, customer_ids: Iterable[str] = (), emails: Iterable[str] = ()) -> list[BatchItem]:
         with _api_errors():
-            data = _validated(s.ContextBatchSerializer, {"customer_ids": list(customer_ids), "emails": list(emails)})
+            data = _body(s.ContextBatchSerializer, {"customer_ids": list(customer_ids), "emails": list(emails)})
             results = services.context_batch(customer_ids=data["customer_ids"], emails=data["emails"], scope=self.scope)
             return [BatchItem.from_dict(item) for item in results]
 
@@ -207,7 +211,7 @@ class InProcessContextClient:
         self._full_scope_only()
         items = [event.to_dict() if isinstance(event, Event) else dict(event) for event in events]
         with _api_errors():
-            data = _validated(s.EventsRequestSerializer, {"events": items})
+            data = _body(s.EventsRequestSerializer, {"events": items})
             result = services.events_ingest(events=data["events"])
         return IngestResult.from_dict({"received": result.received, "created": result.created, "duplicates": result.duplicates})
 

@@ -3,6 +3,9 @@ InProcessContextClient (the standalone client's interface without HTTP)."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from asgiref.sync import async_to_sync
 from customer_context import Context, ContextClient, CustomerNotFoundError, PermissionDeniedError, Summary, ValidationError
@@ -97,6 +100,12 @@ def test_in_process_client_raises_the_clients_errors(demo):
     with pytest.raises(ValidationError) as unknown:
         client.ingest_events([{"event_id": "x", "customer_id": "ghost", "kind": "login", "occurred_at": "2025-11-13T14:32:00Z"}])
     assert unknown.value.code == "unknown_customers"
+    with pytest.raises(ValidationError) as too_many:
+        client.batch([f"c{i}" for i in range(101)])
+    assert too_many.value.code == "batch_too_large" and too_many.value.status_code == 400
+    with pytest.raises(ValidationError) as bad_event:
+        client.ingest_events([{"event_id": "x", "customer_id": ACME, "kind": "teleport", "occurred_at": "2025-11-13T14:32:00Z"}])
+    assert bad_event.value.code == "invalid_request" and "kind" in bad_event.value.message
     bot = InProcessContextClient(TokenScope.CUSTOMER_FACING)
     assert bot.get_context(ACME).view == "customer_facing"
     with pytest.raises(PermissionDeniedError):
@@ -110,3 +119,16 @@ def test_async_in_process_client(demo):
     assert "Requester:" in async_to_sync(client.inject_context_into_prompt)("System.", email="jane@acme.com")
     budgeted = AsyncInProcessContextClient(max_chars=500)
     assert len(async_to_sync(budgeted.inject_context_into_prompt)("System.", ACME)) <= len("System.\n\n") + 500
+
+
+def test_the_readme_mixin_example_runs_as_written(demo):
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.DOTALL) if "class SupportAgent(ContextAwareAgentMixin)" in b)
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    agent = namespace["SupportAgent"]()
+    prompt = async_to_sync(agent.system_prompt)(ACME)
+    assert prompt.startswith("You are a helpful support agent.\n\n<customer_context>\n") and "Audience: customer-facing" in prompt
+    assert "MRR:" not in prompt and len(prompt) <= len("You are a helpful support agent.\n\n") + 2000
+    assert async_to_sync(agent.system_prompt)("ghost") == "You are a helpful support agent."
+    assert async_to_sync(agent.health)(ACME) == 85
