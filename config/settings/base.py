@@ -368,15 +368,11 @@ API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2_621_440)
 # One body limit: Django's own (forms, the admin, request.body) follows the API's.
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
+from config.openapi import API_DESCRIPTION, API_TAGS
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Customer Context API",
-    "DESCRIPTION": (
-        "Enriched customer context for LLM support agents: who the customer is, plan, health, churn risk, "
-        "engagement, support history, subscription and flags, as JSON and as a ready `<customer_context>` "
-        "prompt block. Authenticate with `Authorization: Bearer <token>` (create one with "
-        '`python manage.py create_api_token NAME`). Errors are `{"error": {"code", "message", "details"}}`. '
-        "A `customer_facing` token never sees MRR, revenue, churn risk or the health breakdown."
-    ),
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
@@ -387,6 +383,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": True},
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "TAGS": API_TAGS,
+    # drf-spectacular's own enum hook, then docstrings' reStructuredText as Markdown.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "enrichment.api.openapi.postprocess_for_readers"],
 }
 
 # --- Logging -----------------------------------------------------------------

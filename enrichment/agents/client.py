@@ -1,26 +1,27 @@
 """Giving agents the customer's context.
 
-In the same process as Django, mix :class:`ContextAwareAgentMixin` into an
-agent class (the seed's ``CONTEXT_AWARE`` capability)::
+Three ways, one vocabulary (the method names and result types of the
+standalone client package, ``clients/python``, import name ``customer_context``):
 
-    class MyAgent(ContextAwareAgentMixin, BaseAgent):
-        async def process(self, state):
-            context = await self.get_enriched_context(state["customer_id"])
-            prompt = await self.inject_context_into_prompt("You are a helpful support agent.", state["customer_id"])
+- another program, anywhere: ``customer_context.ContextClient`` /
+  ``AsyncContextClient`` over HTTP (no Django needed; re-exported here);
+- this Django process: :class:`~enrichment.agents.local.InProcessContextClient`
+  / ``AsyncInProcessContextClient``, the same methods without HTTP;
+- an agent class in this process: :class:`ContextAwareAgentMixin` (the
+  seed's ``CONTEXT_AWARE`` capability), self-contained::
 
-Anywhere else, talk to the API with :class:`ContextClient`::
-
-    with ContextClient("http://127.0.0.1:8000", token) as client:
-        block = client.get_prompt("customer_123")
+    class SupportAgent(ContextAwareAgentMixin):
+        async def reply(self, customer_id: str, message: str) -> str:
+            system = await self.inject_context_into_prompt("You are a helpful support agent.", customer_id)
+            return await call_llm(system, message)
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
-import httpx
 import structlog
+from customer_context import inject_context_into_prompt
 
 from enrichment.context.customer_view import customer_prompt
 from enrichment.context.enriched import EnrichedContext
@@ -68,120 +69,4 @@ class ContextAwareAgentMixin:
             block = customer_prompt(context, max_chars=self.context_max_chars)
         else:
             block = context.to_prompt_context(max_chars=self.context_max_chars)
-        return f"{system_prompt.rstrip()}\n\n{block}"
-
-
-# --- HTTP client -------------------------------------------------------------------------------
-
-
-class ContextAPIError(Exception):
-    """The API answered with an error (``status_code``, ``code``, ``message``, ``details``)."""
-
-    def __init__(self, status_code: int, code: str, message: str, details: Any = None, retry_after: float | None = None):
-        self.status_code = status_code
-        self.code = code
-        self.message = message
-        self.details = details
-        self.retry_after = retry_after
-        super().__init__(f"{status_code} {code}: {message}")
-
-
-class CustomerNotFoundError(ContextAPIError):
-    """404 ``customer_not_found``."""
-
-
-class ContextClient:
-    """A small synchronous client for the context API (httpx).
-
-    Every method raises :class:`ContextAPIError` (:class:`CustomerNotFoundError`
-    for an unknown customer) on a 4xx/5xx answer, and ``httpx.HTTPError`` when
-    the server cannot be reached.
-    """
-
-    def __init__(self, base_url: str, token: str, *, timeout: float = 5.0, transport: httpx.BaseTransport | None = None):
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/") + "/api/v1/",
-            headers={"Authorization": f"Bearer {token}", "User-Agent": "cce-context-client/1"},
-            timeout=timeout,
-            transport=transport,
-        )
-
-    # -- lifecycle
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> ContextClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    # -- endpoints
-    def get_context(
-        self,
-        customer_id: str,
-        *,
-        refresh: bool = False,
-        sections: list[str] | tuple[str, ...] | None = None,
-        max_chars: int | None = None,
-    ) -> dict[str, Any]:
-        params = _params(refresh=refresh, sections=sections, max_chars=max_chars)
-        return self._request("GET", f"customers/{_quote(customer_id)}/context/", params=params).json()
-
-    def get_prompt(self, customer_id: str, *, refresh: bool = False, max_chars: int | None = None) -> str:
-        params = _params(refresh=refresh, max_chars=max_chars)
-        return self._request("GET", f"customers/{_quote(customer_id)}/context/prompt/", params=params).text
-
-    def get_summary(self, customer_id: str, *, refresh: bool = False) -> dict[str, Any]:
-        return self._request("GET", f"customers/{_quote(customer_id)}/context/summary/", params=_params(refresh=refresh)).json()
-
-    def context_for_email(self, email: str, **options: Any) -> dict[str, Any]:
-        return self._request("GET", "context/", params={"email": email, **_params(**options)}).json()
-
-    def context_for_domain(self, domain: str, **options: Any) -> dict[str, Any]:
-        return self._request("GET", "context/", params={"domain": domain, **_params(**options)}).json()
-
-    def invalidate(self, customer_id: str) -> None:
-        self._request("POST", f"customers/{_quote(customer_id)}/context/invalidate/")
-
-    def batch(self, customer_ids: list[str]) -> list[dict[str, Any]]:
-        return self._request("POST", "contexts/batch/", json={"customer_ids": customer_ids}).json()["results"]
-
-    # -- plumbing
-    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        response = self._http.request(method, url, **kwargs)
-        if response.status_code >= 400:
-            raise _error(response)
-        return response
-
-
-def _quote(customer_id: str) -> str:
-    return quote(customer_id, safe="")
-
-
-def _params(*, refresh: bool = False, sections: list[str] | tuple[str, ...] | None = None, max_chars: int | None = None) -> dict[str, str]:
-    params: dict[str, str] = {}
-    if refresh:
-        params["refresh"] = "true"
-    if sections:
-        params["sections"] = ",".join(sections)
-    if max_chars is not None:
-        params["max_chars"] = str(max_chars)
-    return params
-
-
-def _error(response: httpx.Response) -> ContextAPIError:
-    code, message, details = "http_error", response.reason_phrase or "error", None
-    try:
-        error = response.json()["error"]
-        code, message, details = error["code"], error["message"], error.get("details")
-    except (ValueError, KeyError, TypeError):
-        pass
-    retry_after = None
-    if "Retry-After" in response.headers:
-        try:
-            retry_after = float(response.headers["Retry-After"])
-        except ValueError:
-            retry_after = None
-    cls = CustomerNotFoundError if code == "customer_not_found" else ContextAPIError
-    return cls(response.status_code, code, message, details, retry_after)
+        return inject_context_into_prompt(system_prompt, block)

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from enrichment.api import serializers as s
 from enrichment.api.authentication import ApiTokenAuthentication
 from enrichment.api.errors import ApiError, InvalidParameter, InvalidUnicode, RequestTooLarge, api_exception_handler, invalid_unicode_path
+from enrichment.api.openapi import error_example
 from enrichment.api.permissions import HasApiToken, request_scope
 from enrichment.api.throttling import TokenRateThrottle
 from enrichment.context.exceptions import InvalidLookup
@@ -75,17 +76,21 @@ class FirstRendererNegotiation(BaseContentNegotiation):
 
 
 def errors_schema(*codes: int) -> dict[int | tuple[int, str], OpenApiResponse]:
+    """The documented error answers, each with an example."""
     descriptions = {
-        400: "Invalid or unknown parameter, malformed customer id, invalid body.",
+        400: "An invalid or unknown query parameter, a malformed customer id, or an invalid body (`error.code` says which).",
         401: "No token, or a malformed, unknown or revoked token.",
-        403: "The token's scope does not allow this endpoint.",
-        404: "Unknown customer.",
-        413: "Request body too large.",
-        415: "Body is not application/json.",
-        429: "Rate limit exceeded; see Retry-After.",
-        503: "The customer database is unreachable.",
+        403: "The token's scope does not allow this operation.",
+        404: "No customer matches (unknown id, contact email, domain or ticket).",
+        413: "The request body is too large.",
+        415: "The body is not `application/json`.",
+        429: "Over the token's rate limit: wait the number of seconds in the `Retry-After` header.",
+        503: "The customer data cannot be reached for now: retry after the `Retry-After` header's seconds.",
     }
-    return {(code, "application/json"): OpenApiResponse(s.ErrorSerializer, description=descriptions[code]) for code in codes}
+    return {
+        (code, "application/json"): OpenApiResponse(s.ErrorSerializer, description=descriptions[code], examples=[error_example(code)])
+        for code in codes
+    }
 
 
 CUSTOMER_ID_PARAM = OpenApiParameter(

@@ -199,6 +199,11 @@ def _validation_error(exc: exceptions.ValidationError) -> tuple[str, str, Any]:
     return code, _first_message(detail), json.loads(json.dumps(details, default=str))
 
 
+def validation_error_parts(exc: exceptions.ValidationError) -> tuple[str, str, Any]:
+    """A serializer's ValidationError as the API answers it: (code, message, details)."""
+    return _validation_error(exc)
+
+
 def translate(exc: Exception) -> exceptions.APIException | None:
     """Map the domain's exceptions onto API errors."""
     if isinstance(exc, CustomerNotFound):

@@ -12,8 +12,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from enrichment.api import openapi, services
 from enrichment.api import serializers as s
-from enrichment.api import services
 from enrichment.api.base import CUSTOMER_ID_PARAM, TICKET_ID_PARAM, ApiView, FirstRendererNegotiation, PlainTextRenderer, errors_schema
 from enrichment.api.errors import api_exception_handler
 from enrichment.api.permissions import HasFullScope
@@ -41,10 +41,14 @@ class CustomerContextView(ApiView):
 
     @extend_schema(
         operation_id="context_retrieve",
-        summary="A customer's enriched context (JSON + prompt block)",
+        summary="Get a customer's context (JSON and prompt block)",
+        description=openapi.CONTEXT_DESCRIPTION,
         tags=CONTEXT_TAG,
         parameters=[CUSTOMER_ID_PARAM, s.ContextQuerySerializer],
-        responses={200: s.ContextResponse, **errors_schema(400, 401, 403, 404, 429, 503)},
+        responses={
+            200: OpenApiResponse(s.ContextResponse, description="The context.", examples=openapi.CONTEXT_EXAMPLES),
+            **errors_schema(400, 401, 403, 404, 429, 503),
+        },
     )
     def get(self, request, customer_id: str) -> Response | HttpResponse:
         params = self.query()
@@ -75,11 +79,12 @@ class CustomerContextPromptView(ApiView):
 
     @extend_schema(
         operation_id="context_prompt",
-        summary="The <customer_context> prompt block as text/plain",
+        summary="Get a customer's context as a prompt block (text)",
+        description=openapi.PROMPT_DESCRIPTION,
         tags=CONTEXT_TAG,
         parameters=[CUSTOMER_ID_PARAM, s.PromptViewQuerySerializer],
         responses={
-            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The block, UTF-8."),
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The block, UTF-8.", examples=openapi.PROMPT_EXAMPLES),
             **errors_schema(400, 401, 404, 429, 503),
         },
     )
@@ -131,14 +136,21 @@ class CustomerContextSummaryView(ApiView):
 
     @extend_schema(
         operation_id="context_summary",
-        summary="The seed's summary of a customer's context",
+        summary="Get a customer's headline figures",
         description=(
-            "The seed's keys, then `lifecycle`. A `customer_facing` token gets no `churn_risk` / `churn_risk_level`; "
-            'a canceled account\'s `churn_risk` is null (`churn_risk_level` "churned").'
+            "A dozen headline figures for dashboards and routing decisions: company name, plan, health score, churn "
+            "risk and its level, logins in the last 30 days, open tickets, days to renewal, whether there are "
+            "critical issues or opportunities, and the subscription's `lifecycle` (trialing, active, past_due, "
+            "canceled, no_subscription). A canceled account has churned: `churn_risk` is null and "
+            "`churn_risk_level` is \"churned\". A `customer_facing` token gets only `company_name`, `plan`, "
+            "`open_tickets`, `days_to_renewal`, `lifecycle` and `cache_hit`."
         ),
         tags=CONTEXT_TAG,
         parameters=[CUSTOMER_ID_PARAM, s.RefreshQuerySerializer],
-        responses={200: s.SummarySerializer, **errors_schema(400, 401, 404, 429, 503)},
+        responses={
+            200: OpenApiResponse(s.SummarySerializer, description="The figures.", examples=openapi.SUMMARY_EXAMPLES),
+            **errors_schema(400, 401, 404, 429, 503),
+        },
     )
     def get(self, request, customer_id: str) -> Response:
         params = self.query()
@@ -149,11 +161,12 @@ class CustomerContextSummaryView(ApiView):
 class CustomerContextInvalidateView(ApiView):
     @extend_schema(
         operation_id="context_invalidate",
-        summary="Drop a customer's cached context",
+        summary="Refresh a customer's context on its next read",
         description=(
-            "204: done; every process serves the recomputed context within CONTEXT_L1_TTL seconds. "
-            "202: the shared cache (Redis) could not be reached; the invalidation is recorded in the database and "
-            "applied as soon as Redis answers (see the README's freshness bound); nothing to retry."
+            "Drops the cached context, e.g. after you changed the customer's data elsewhere: the next read "
+            "recomputes it. 204: done; server processes may keep serving their in-memory copy for up to a second. "
+            "202: the shared cache could not be reached; the invalidation is recorded in the database and applied "
+            "as soon as the cache answers again, so there is nothing to retry. Safe to repeat."
         ),
         tags=CONTEXT_TAG,
         parameters=[CUSTOMER_ID_PARAM],
@@ -182,7 +195,7 @@ class ContextLookupView(ApiView):
 
     @extend_schema(
         operation_id="context_lookup",
-        summary="The context for a requester's email, or for a company's domain",
+        summary="Get the context for a contact's email or a company's domain",
         description=(
             "Give exactly one of `email` or `domain`; the other parameters are those of the context endpoint. "
             "By `email` (an exact contact on file), the answer also has `requester`: who is writing, their roles "
@@ -227,7 +240,7 @@ class TicketContextView(ApiView):
 
     @extend_schema(
         operation_id="ticket_context",
-        summary="The context for the ticket being answered",
+        summary="Get the context for the ticket being answered",
         description=_TICKET_DESCRIPTION,
         tags=CONTEXT_TAG,
         parameters=[TICKET_ID_PARAM, s.PromptQuerySerializer],
@@ -250,8 +263,12 @@ class TicketContextPromptView(ApiView):
 
     @extend_schema(
         operation_id="ticket_context_prompt",
-        summary="The <customer_context> block for the ticket being answered, as text/plain",
-        description=_TICKET_DESCRIPTION,
+        summary="Get the prompt block for the ticket being answered (text)",
+        description=(
+            "The `<customer_context>` block of the ticket's customer as `text/plain`, with the parts `Requester:` "
+            "(the ticket's contact) and `Ticket being answered:` (kept whatever `max_chars` says), and the "
+            "account's other open tickets. An unknown ticket is 404 `customer_not_found`."
+        ),
         tags=CONTEXT_TAG,
         parameters=[TICKET_ID_PARAM, s.PromptQuerySerializer],
         responses={
@@ -272,7 +289,7 @@ class TicketContextPromptView(ApiView):
 class ContextBatchView(ApiView):
     @extend_schema(
         operation_id="context_batch",
-        summary="Contexts of up to 100 customers",
+        summary="Get the contexts of up to 100 customers or contacts",
         description=(
             "One result per distinct id, in request order, then one per distinct email (`emails`: each context "
             "carries that `requester`), each with `status` ok, not_found or invalid. A bad item never fails the "
@@ -280,6 +297,7 @@ class ContextBatchView(ApiView):
         ),
         tags=CONTEXT_TAG,
         request=s.ContextBatchSerializer,
+        examples=openapi.BATCH_EXAMPLES,
         responses={200: s.BatchResponseSerializer, **errors_schema(400, 401, 413, 415, 429, 503)},
     )
     def post(self, request) -> Response:
@@ -301,10 +319,15 @@ class CustomerListView(ApiView):
 
     @extend_schema(
         operation_id="customers_list",
-        summary="Find customers by name, domain, external id or contact email",
-        description="Needs the `full` scope. Paginated with `limit` (max 100) and `offset`.",
+        summary="Find customers by name, domain, id or contact email",
+        description=(
+            "Find the id to ask the context endpoints with: `search` matches the company name, domain, customer id "
+            "or a contact's email. Each result has the plan and the last computed health. Paginated with `limit` "
+            "(at most 100) and `offset`. Needs the `full` scope."
+        ),
         tags=["customers"],
         parameters=[s.CustomerSearchQuerySerializer],
+        examples=openapi.CUSTOMERS_EXAMPLES,
         responses={200: s.CustomerPageSerializer, **errors_schema(400, 401, 403, 429)},
     )
     def get(self, request) -> Response:
@@ -319,13 +342,14 @@ class EventsIngestView(ApiView):
 
     @extend_schema(
         operation_id="events_ingest",
-        summary="Ingest up to 1,000 product usage events",
+        summary="Send up to 1,000 product usage events",
         description=(
             "Needs the `full` scope. Idempotent by `event_id`: sending the same batch again stores nothing new. "
             "All or nothing: any unknown `customer_id` rejects the whole request (400 `unknown_customers`)."
         ),
         tags=["events"],
         request=s.EventsIngestSerializer,
+        examples=openapi.EVENTS_EXAMPLES,
         responses={200: s.IngestResponseSerializer, **errors_schema(400, 401, 403, 413, 415, 429)},
     )
     def post(self, request) -> Response:
@@ -357,6 +381,10 @@ class HealthView(_OperationsView):
     @extend_schema(
         operation_id="healthz",
         summary="Liveness: the process answers (no dependency checked)",
+        description=(
+            "200 `{\"status\": \"ok\"}` as long as the process answers. No database or cache is consulted, so an "
+            "outage of either never makes an orchestrator restart healthy processes. No token needed."
+        ),
         tags=["operations"],
         auth=[],
         responses={200: s.LivenessSerializer},
@@ -372,9 +400,16 @@ class ReadyView(_OperationsView):
     @extend_schema(
         operation_id="readyz",
         summary="Readiness: database required; cache and broker degraded, not failing",
+        description=(
+            "503 only when the database cannot be reached within a second. The cache or the task broker being down "
+            "is reported as `degraded` with 200: the service still answers, more slowly. No token needed."
+        ),
         tags=["operations"],
         auth=[],
-        responses={200: s.ReadinessSerializer, 503: s.ReadinessSerializer},
+        responses={
+            200: s.ReadinessSerializer,
+            503: OpenApiResponse(s.ReadinessSerializer, description="The database is unreachable.", examples=openapi.NOT_READY_EXAMPLES),
+        },
     )
     def get(self, request) -> Response:
         result = readiness()

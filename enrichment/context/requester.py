@@ -50,7 +50,7 @@ class Requester:
 @dataclass(frozen=True, slots=True)
 class TicketInFocus:
     """The ticket being answered. ``first_response_minutes`` is ``None``
-    until someone answered; ``reopened_count`` is kept by the database."""
+    until someone answered; ``reopened_count`` counts the times it was reopened."""
 
     id: int
     subject: str

@@ -32,7 +32,7 @@ def lifecycle_state(status: str) -> str:
 class CustomerIntelligence:
     """Who the customer is, their plan and revenue, health and churn risk.
 
-    ``lifecycle`` is one of :data:`LIFECYCLE_STATES` (or "unknown"). A
+    ``lifecycle`` is trialing, active, past_due, canceled or no_subscription (or "unknown"). A
     canceled account has ``mrr`` 0, its last subscription's MRR in
     ``last_mrr`` and its ``canceled_at``; it has churned, so its
     ``churn_risk`` is ``None`` and its ``churn_risk_level`` "churned".
@@ -278,7 +278,7 @@ class CurrentActivity:
 
 @dataclass(frozen=True, slots=True)
 class AgentStat:
-    """A support agent (``Ticket.assignee``) and how the customer rated them."""
+    """A support agent (assignee of the customer's tickets) and how the customer rated them."""
 
     agent_id: int
     username: str

@@ -54,13 +54,16 @@ AgentPerformanceSerializer = type(
 
 
 class ContextSerializer(serializers.Serializer):
-    """The enriched context: the seed's sections and fields, plus
-    ``health_breakdown``, ``flags``, ``sources`` and ``degraded``, plus the
-    ready ``prompt`` block, plus the extension sections of the configured
-    providers under their keys. With ``?sections=`` only those sections are
-    present. ``requester`` when asked by contact email or for a ticket;
-    ``ticket`` for a ticket. A ``customer_facing`` token gets the
-    customer-facing view instead (``CustomerFacingContextSerializer``)."""
+    """A customer's context (full scope): one object per section (company,
+    engagement, support, subscription, health, enrichment, product status,
+    current activity, agent performance), then ``health_breakdown``,
+    ``flags`` and ``next_actions``, where each section's data came from
+    (``sources``) and which sections could not be computed (``degraded``),
+    plus the ready ``prompt`` block, plus any additional sections this
+    deployment adds, under their own keys. With ``?sections=`` only those
+    sections are present. ``requester`` when asked by contact email or for a
+    ticket; ``ticket`` for a ticket. A ``customer_facing`` token gets the
+    customer-facing view instead (``CustomerFacingContext``)."""
 
     customer_id = serializers.CharField()
     customer_intelligence = section_field(ctx.CustomerIntelligence)
@@ -97,7 +100,7 @@ class ContextSerializer(serializers.Serializer):
 
 
 class SummarySerializer(serializers.Serializer):
-    """The seed's summary keys, then ``lifecycle``. A canceled account has
+    """A customer's headline figures, then ``lifecycle``. A canceled account has
     churned: ``churn_risk`` null, ``churn_risk_level`` "churned". A
     ``customer_facing`` token gets only ``company_name``, ``plan``,
     ``open_tickets``, ``days_to_renewal``, ``lifecycle`` and ``cache_hit``."""
