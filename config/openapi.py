@@ -35,5 +35,12 @@ API_TAGS = [
     },
     {"name": "customers", "description": "Find a customer's id by name, domain, id or a contact's email (`full` scope)."},
     {"name": "events", "description": "Send product usage events (logins, feature use...) that feed engagement figures (`full` scope)."},
+    {
+        "name": "experiments",
+        "description": (
+            "Which context helps: record how each conversation ended against the context served (its "
+            "`context_id`), and read how each context strategy of an experiment did, with a verdict in plain words."
+        ),
+    },
     {"name": "operations", "description": "Liveness and readiness probes for load balancers and orchestrators; no token."},
 ]

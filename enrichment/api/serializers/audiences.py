@@ -75,6 +75,9 @@ class CustomerFacingContextSerializer(serializers.Serializer):
     cache_hit = serializers.BooleanField()
     enrichment_latency_ms = serializers.FloatField()
     prompt = serializers.CharField(help_text="The customer-facing <customer_context> block.")
+    context_id = serializers.CharField(help_text="Names this context as served: send it with the conversation's outcome.")
+    strategy = serializers.CharField(help_text="The context strategy that built the prompt.")
+    experiment = serializers.CharField(allow_null=True, help_text="The experiment that chose the strategy, if any.")
 
 
 ContextResponse = PolymorphicProxySerializer(

@@ -87,6 +87,9 @@ class ContextSerializer(serializers.Serializer):
     degraded = serializers.ListField(child=dataclass_serializer(ctx.Degraded)())
     schema_version = serializers.IntegerField()
     prompt = serializers.CharField(help_text="The <customer_context> block for an LLM prompt.")
+    context_id = serializers.CharField(help_text="Names this context as served: send it with the conversation's outcome.")
+    strategy = serializers.CharField(help_text="The context strategy that built the prompt (`default` unless an experiment chose another).")
+    experiment = serializers.CharField(allow_null=True, help_text="The experiment that chose the strategy, if any.")
     requester = dataclass_serializer(Requester)(required=False, help_text="Who is writing (by email or the ticket's contact).")
     ticket = dataclass_serializer(TicketInFocus)(required=False, help_text="The ticket being answered.")
 

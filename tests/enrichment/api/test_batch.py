@@ -83,9 +83,11 @@ def test_a_batch_is_computed_together_not_one_by_one(db, api):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from enrichment.experiments.selectors import experiments_running
     from tests.enrichment.engine.test_batch import make_customers
 
     small, large = make_customers(2, "bs"), make_customers(12, "bl")
+    experiments_running()  # the running experiments are read once per EXPERIMENTS_REFRESH_SECONDS, not per batch
     counts = []
     for ids in (small, large):
         with CaptureQueriesContext(connection) as queries:
