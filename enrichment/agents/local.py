@@ -41,6 +41,7 @@ from enrichment.api import serializers as s
 from enrichment.api import services
 from enrichment.api.errors import ApiError, translate, validation_error_parts
 from enrichment.api.selectors import customer_directory, customer_exists
+from enrichment.api.serializers.experiments import OutcomeSerializer
 from enrichment.context.exceptions import ContextEnrichmentError, CustomerNotFound, InvalidLookup
 from enrichment.context.scopes import TokenScope, is_restricted
 from enrichment.engine.lookups import validate_customer_id
@@ -102,7 +103,8 @@ class InProcessContextClient:
         """Nothing to release; here for the client's interface."""
 
     def _payload(self, context: Any, conversation: Any = None, **options: Any) -> Context:
-        return Context.from_dict(services.context_payload(context, scope=self.scope, conversation=conversation, **options))
+        serving = services.serving_for(context, conversation)
+        return Context.from_dict(services.context_payload(context, scope=self.scope, conversation=conversation, serving=serving, **options))
 
     def get_context(
         self,
@@ -195,6 +197,14 @@ class InProcessContextClient:
                 raise CustomerNotFound(f"customer_id {customer_id!r}")
             context_invalidate(customer_id=customer_id)
 
+    def record_outcome(self, key: str, *, context_id: str | None = None, ticket_id: int | None = None, **outcome: Any) -> dict[str, Any]:
+        """How the conversation ended, against the context served and/or the ticket; idempotent by ``key``."""
+        given = {"key": key, "context_id": context_id, "ticket_id": ticket_id, **outcome}
+        with _api_errors():
+            data = _body(OutcomeSerializer, {name: value for name, value in given.items() if value is not None})
+            recorded = services.outcome_report(recorded_by=f"in-process:{self.scope}", **data)
+        return {"key": recorded.key, "created": recorded.created}
+
     def _full_scope_only(self) -> None:
         if is_restricted(self.scope):
             raise error_for(403, "permission_denied", "This operation needs the 'full' scope.")
@@ -258,6 +268,7 @@ class AsyncInProcessContextClient:
         "ticket_prompt",
         "batch",
         "invalidate",
+        "record_outcome",
         "search_customers",
         "ingest_events",
         "inject_context_into_prompt",

@@ -122,6 +122,13 @@ def invalidate(customer_id: str) -> Operation[None]:
     return Operation("POST", f"customers/{_id(customer_id)}/context/invalidate/", _none)
 
 
+def record_outcome(key: str, *, context_id: str | None = None, ticket_id: int | None = None, **outcome: Any) -> Operation[dict[str, Any]]:
+    """Idempotent by ``key``: safe to retry."""
+    body = {"key": key, **({"context_id": context_id} if context_id else {}), **({"ticket_id": ticket_id} if ticket_id else {})}
+    body.update({name: value for name, value in outcome.items() if value is not None})
+    return Operation("POST", "outcomes/", lambda r: r.json(), json=body)
+
+
 def batch(customer_ids: Iterable[str] = (), emails: Iterable[str] = ()) -> Operation[list[BatchItem]]:
     body = {"customer_ids": list(customer_ids), "emails": list(emails)}
     return Operation("POST", "contexts/batch/", lambda r: [BatchItem.from_dict(item) for item in r.json()["results"]], json=body)

@@ -150,6 +150,12 @@ class ContextClient(_Base):
         """Drop the cached context: the next read recomputes it."""
         self._run(ops.invalidate(customer_id))
 
+    def record_outcome(self, key: str, *, context_id: str | None = None, ticket_id: int | None = None, **outcome: Any) -> dict[str, Any]:
+        """How the conversation ended (``resolved``, ``escalated``, ``reopened``, ``csat``,
+        ``handle_time_seconds``, ``context_rating``, ``note``), against the ``Context.context_id``
+        served and/or the ticket; ``{"key", "created"}``, idempotent by ``key``."""
+        return self._run(ops.record_outcome(key, context_id=context_id, ticket_id=ticket_id, **outcome))
+
     # -- customers and events
     def search_customers(self, search: str = "", *, limit: int | None = None, offset: int | None = None) -> CustomerPage:
         return self._run(ops.search_customers(search, limit=limit, offset=offset))
@@ -281,6 +287,11 @@ class AsyncContextClient(_Base):
 
     async def invalidate(self, customer_id: str) -> None:
         await self._run(ops.invalidate(customer_id))
+
+    async def record_outcome(
+        self, key: str, *, context_id: str | None = None, ticket_id: int | None = None, **outcome: Any
+    ) -> dict[str, Any]:
+        return await self._run(ops.record_outcome(key, context_id=context_id, ticket_id=ticket_id, **outcome))
 
     async def search_customers(self, search: str = "", *, limit: int | None = None, offset: int | None = None) -> CustomerPage:
         return await self._run(ops.search_customers(search, limit=limit, offset=offset))

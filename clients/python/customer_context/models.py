@@ -146,6 +146,9 @@ class Context(_Raw):
     cache_hit: bool = False
     enriched_at: str | None = None
     enrichment_latency_ms: float | None = None
+    context_id: str | None = None  # send it with the conversation's outcome (record_outcome)
+    strategy: str | None = None
+    experiment: str | None = None
     sections: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -164,6 +167,9 @@ class Context(_Raw):
             cache_hit=bool(data.get("cache_hit", False)),
             enriched_at=data.get("enriched_at"),
             enrichment_latency_ms=data.get("enrichment_latency_ms"),
+            context_id=data.get("context_id"),
+            strategy=data.get("strategy"),
+            experiment=data.get("experiment"),
             sections=sections,
             raw=dict(data),
         )

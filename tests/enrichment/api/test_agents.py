@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
-from customer_context import Context, ContextClient, CustomerNotFoundError, PermissionDeniedError, Summary, ValidationError
+from customer_context import Context, ContextAPIError, ContextClient, CustomerNotFoundError, PermissionDeniedError, Summary, ValidationError
 
 from enrichment.agents import AsyncInProcessContextClient, ContextAwareAgentMixin, InProcessContextClient
 from enrichment.context.enriched import EnrichedContext
@@ -132,3 +132,14 @@ def test_the_readme_mixin_example_runs_as_written(demo):
     assert "MRR:" not in prompt and len(prompt) <= len("You are a helpful support agent.\n\n") + 2000
     assert async_to_sync(agent.system_prompt)("ghost") == "You are a helpful support agent."
     assert async_to_sync(agent.health)(ACME) == 85
+
+
+def test_in_process_outcomes_against_the_context_served(demo):
+    client = InProcessContextClient()
+    served = client.get_context("customer_123")
+    assert served.strategy == "default" and served.context_id.startswith("ctx1.")
+    assert client.record_outcome("in-process-1", context_id=served.context_id, csat=4) == {"key": "in-process-1", "created": True}
+    assert client.record_outcome("in-process-1", context_id=served.context_id, csat=4)["created"] is False
+    with pytest.raises(ContextAPIError) as raised:
+        client.record_outcome("in-process-2", context_id="ctx1.forged.x")
+    assert (raised.value.status_code, raised.value.code) == (404, "context_not_found")

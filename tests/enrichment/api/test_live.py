@@ -100,7 +100,11 @@ def test_sync_client_every_method(live_server, full_token, ticket_id):
         assert items[3].context.requester.email == "jane@acme.com"
 
         client.invalidate(ACME)
-        assert client.get_context(ACME).cache_hit is False
+        served = client.get_context(ACME)
+        assert served.cache_hit is False and served.strategy == "default" and served.context_id.startswith("ctx1.")
+        outcome = {"resolved": True, "csat": 5, "context_rating": 4}
+        assert client.record_outcome("live-1", context_id=served.context_id, **outcome) == {"key": "live-1", "created": True}
+        assert client.record_outcome("live-1", context_id=served.context_id, **outcome) == {"key": "live-1", "created": False}
 
         page = client.search_customers("acme", limit=5)
         assert isinstance(page, CustomerPage) and page.count >= 1 and page.results[0].external_id == ACME
@@ -129,6 +133,8 @@ async def _async_every_method(url: str, token: str, ticket_id: int) -> None:
         contexts, prompt = await asyncio.gather(client.batch([ACME], emails=["jane@acme.com"]), client.get_prompt(ACME))
         assert [item.ok for item in contexts] == [True, True] and "Acme Corp" in prompt
         await client.invalidate(ACME)
+        served = await client.get_context(ACME)
+        assert (await client.record_outcome("live-async", context_id=served.context_id, escalated=False))["created"] is True
         assert (await client.search_customers(ACME)).results[0].company_name == "Acme Corp"
         assert (await client.ingest_events([_event(3)])).created == 1
         assert (await client.inject_context_into_prompt(SYSTEM, ACME)).startswith(SYSTEM + "\n\n<customer_context>")
