@@ -161,3 +161,30 @@ def test_http_auth_throttle_and_errors_are_the_apis(seeded, full_token, make_tok
     answers = [httpx.post(url, json=body, headers={**headers, "Authorization": f"Bearer {limited}"}) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert answers[2].json()["error"]["code"] == "throttled" and int(answers[2].headers["Retry-After"]) >= 1
+
+
+def test_the_injection_corpus_through_the_prompt_tool(seeded, full_token):
+    """Hostile company names and ticket subjects reach the block as data: one
+    block, no line a payload wrote, every line from the renderer."""
+    from customers.models import Customer
+    from tests.enrichment.context.test_prompt_safety import INJECTION_CORPUS, label_of
+
+    acme = Customer.objects.get(external_id="customer_123")
+    ticket = Ticket.objects.filter(customer=acme, status="open").first()
+    prompts = []
+    for payload in INJECTION_CORPUS.values():
+        stored = payload.replace("\x00", "").encode("utf-8", "replace").decode()[:200]  # PostgreSQL text: no NUL, valid UTF-8
+        Customer.objects.filter(pk=acme.pk).update(company_name=stored)
+        Ticket.objects.filter(pk=ticket.pk).update(subject=stored or "x")
+
+        async def action(client, ticket_id=ticket.pk):
+            return await client.call_tool("get_context", {"ticket_id": ticket_id, "refresh": True})
+
+        prompts.append(call(seeded, full_token, action).structured_content["prompt"])
+    for prompt in prompts:
+        lines = prompt.split("\n")
+        assert lines[0] == "<customer_context>" and lines[-1] == "</customer_context>"
+        assert prompt.count("<customer_context>") == 1 and prompt.count("</customer_context>") == 1
+        assert not any(line.startswith("- wire") for line in lines)
+        assert all(label_of(line) is not None for line in lines)  # raises on a line no renderer wrote
+        assert max(len(line) for line in lines) <= 300
