@@ -198,3 +198,11 @@ def _query_defaults(serializer_class: type[s.serializers.Serializer] | None) -> 
         return {}
     serializer = serializer_class(data={})
     return dict(serializer.validated_data) if serializer.is_valid() else None
+
+
+def serving_headers(serving: Any) -> dict[str, str]:
+    """How a text/plain block says what was served (the JSON forms carry the same as fields)."""
+    headers = {"X-Context-Id": serving.context_id, "X-Context-Strategy": serving.strategy.name}
+    if serving.experiment:
+        headers["X-Context-Experiment"] = serving.experiment
+    return headers

@@ -8,7 +8,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from enrichment.api import experiment_views, views
+from enrichment.api import experiment_views, ticket_views, views
 
 app_name = "api"
 
@@ -23,8 +23,8 @@ urlpatterns = [
     path(_CUSTOMER + "invalidate/", views.CustomerContextInvalidateView.as_view(), name="context-invalidate"),
     path(_CUSTOMER + "changes/", views.CustomerContextChangesView.as_view(), name="context-changes"),
     path("api/v1/context/", views.ContextLookupView.as_view(), name="context-lookup"),
-    path("api/v1/tickets/<path:ticket_id>/context/", views.TicketContextView.as_view(), name="ticket-context"),
-    path("api/v1/tickets/<path:ticket_id>/context/prompt/", views.TicketContextPromptView.as_view(), name="ticket-context-prompt"),
+    path("api/v1/tickets/<path:ticket_id>/context/", ticket_views.TicketContextView.as_view(), name="ticket-context"),
+    path("api/v1/tickets/<path:ticket_id>/context/prompt/", ticket_views.TicketContextPromptView.as_view(), name="ticket-context-prompt"),
     path("api/v1/contexts/batch/", views.ContextBatchView.as_view(), name="context-batch"),
     path("api/v1/customers/", views.CustomerListView.as_view(), name="customers"),
     path("api/v1/outcomes/", experiment_views.OutcomesView.as_view(), name="outcomes"),

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from enrichment.api import openapi, services
 from enrichment.api import serializers as s
-from enrichment.api.base import CUSTOMER_ID_PARAM, TICKET_ID_PARAM, ApiView, FirstRendererNegotiation, PlainTextRenderer, errors_schema
+from enrichment.api.base import CUSTOMER_ID_PARAM, ApiView, FirstRendererNegotiation, PlainTextRenderer, errors_schema, serving_headers
 from enrichment.api.errors import api_exception_handler
 from enrichment.api.permissions import HasFullScope
 from enrichment.api.selectors import customer_directory, customer_exists
@@ -23,14 +23,6 @@ from enrichment.engine.services import context_invalidate
 from enrichment.ops.readiness import readiness
 
 CONTEXT_TAG = ["context"]
-
-
-def serving_headers(serving) -> dict[str, str]:
-    """How a text/plain block says what was served (the JSON forms carry the same as fields)."""
-    headers = {"X-Context-Id": serving.context_id, "X-Context-Strategy": serving.strategy.name}
-    if serving.experiment:
-        headers["X-Context-Experiment"] = serving.experiment
-    return headers
 
 
 # --- context -------------------------------------------------------------------------------
@@ -224,66 +216,6 @@ class ContextLookupView(ApiView):
                 serving=services.serving_for(context, conversation),
             )
         )
-
-
-_TICKET_DESCRIPTION = (
-    "The account context of the ticket's customer with `ticket` (subject, status, priority, category, channel, "
-    "age, first response time, times reopened) and `requester` (the ticket's contact, when it has one), and a "
-    "prompt block with the parts `Requester:` and `Ticket being answered:`. The account's other open tickets are "
-    "in `support_history.open_ticket_list` and the block's `Open tickets:` part. An unknown ticket is 404 "
-    "`customer_not_found`."
-)
-
-
-class TicketContextView(ApiView):
-    query_serializer_class = s.PromptQuerySerializer
-
-    @extend_schema(
-        operation_id="ticket_context",
-        summary="Get the context for the ticket being answered",
-        description=_TICKET_DESCRIPTION,
-        tags=CONTEXT_TAG,
-        parameters=[TICKET_ID_PARAM, s.PromptQuerySerializer],
-        responses={200: s.ContextResponse, **errors_schema(400, 401, 404, 429, 503)},
-    )
-    def get(self, request, ticket_id: str) -> Response:
-        params = self.query()
-        context, conversation = services.context_for_ticket(ticket_id=ticket_id, refresh=params["refresh"])
-        serving = services.serving_for(context, conversation)
-        return Response(
-            services.context_payload(
-                context, scope=self.scope, max_chars=params.get("max_chars"), conversation=conversation, serving=serving
-            )
-        )
-
-
-class TicketContextPromptView(ApiView):
-    query_serializer_class = s.PromptQuerySerializer
-    renderer_classes = [PlainTextRenderer]
-
-    @extend_schema(
-        operation_id="ticket_context_prompt",
-        summary="Get the prompt block for the ticket being answered (text)",
-        description=(
-            "The `<customer_context>` block of the ticket's customer as `text/plain`, with the parts `Requester:` "
-            "(the ticket's contact) and `Ticket being answered:` (kept whatever `max_chars` says), and the "
-            "account's other open tickets. An unknown ticket is 404 `customer_not_found`."
-        ),
-        tags=CONTEXT_TAG,
-        parameters=[TICKET_ID_PARAM, s.PromptQuerySerializer],
-        responses={
-            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The block, UTF-8."),
-            **errors_schema(400, 401, 404, 429, 503),
-        },
-    )
-    def get(self, request, ticket_id: str) -> Response:
-        params = self.query()
-        context, conversation = services.context_for_ticket(ticket_id=ticket_id, refresh=params["refresh"])
-        serving = services.serving_for(context, conversation)
-        text = services.context_prompt(
-            context, scope=self.scope, max_chars=params.get("max_chars"), conversation=conversation, serving=serving
-        )
-        return Response(text, headers=serving_headers(serving))
 
 
 class ContextBatchView(ApiView):
