@@ -62,9 +62,11 @@ class Contact(models.Model):
     email = models.EmailField(max_length=254, unique=True, help_text="Stored lower-case.")
     name = models.CharField(max_length=200, blank=True)
     role = models.CharField(max_length=100, blank=True, help_text="Their role in the product, e.g. admin, member.")
-    title = models.CharField(max_length=200, blank=True, help_text="Job title, e.g. Head of Operations.")
+    # Database defaults too: bulk loads and other services that insert contacts need not name them.
+    title = models.CharField(max_length=200, blank=True, default="", db_default="", help_text="Job title, e.g. Head of Operations.")
     account_roles = models.JSONField(
         default=list,
+        db_default=[],
         blank=True,
         help_text='What they are to the account, any of: ' + ", ".join(f'"{code}"' for code in ACCOUNT_ROLES) + ".",
     )
