@@ -6,7 +6,7 @@ from typing import Any
 
 from enrichment.churn.models import ChurnModel
 
-SERVING_FIELDS = ("version", "kind", "features", "params", "beats_rules", "action_effects")
+SERVING_FIELDS = ("version", "kind", "features", "params", "beats_rules", "action_effects", "training_window")
 
 
 def churn_model_active_row() -> dict[str, Any] | None:

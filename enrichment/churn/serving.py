@@ -53,11 +53,14 @@ class ServingModel:
     plans: Sequence[str]
     serves: bool  # it beat the rules on its holdout: it serves churn_risk
     effects: Mapping[str, float]  # action code -> observed effect (enough evidence only)
+    base_rate: float | None = None  # share of training rows that canceled within the horizon
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> ServingModel:
         p = row["params"]
         effects = {e["code"]: e["effect"] for e in row.get("action_effects") or () if e.get("effect") is not None}
+        window = row.get("training_window") or {}
+        rows, churned = window.get("train_rows"), window.get("train_churned")
         return cls(
             version=row["version"],
             features=tuple(row["features"]),
@@ -68,7 +71,20 @@ class ServingModel:
             plans=tuple(p["plans"]),
             serves=bool(row["beats_rules"]),
             effects=effects,
+            base_rate=churned / rows if rows and churned is not None else None,
         )
+
+    def level(self, risk: float) -> str:
+        """The risk level against this account base's own cancellation rate: a
+        90-day probability of 25% is high where 10% of accounts cancel. High
+        from twice the base rate, medium from 1.25 times; never lower than the
+        absolute levels of the rules (0.3 medium, 0.6 high)."""
+        absolute = churn_risk_level(risk)
+        if not self.base_rate:
+            return absolute
+        relative = "high" if risk >= 2 * self.base_rate else "medium" if risk >= 1.25 * self.base_rate else "low"
+        order = ("low", "medium", "high")
+        return max(absolute, relative, key=order.index)
 
     def contributions(self, facts: AccountFacts) -> list[float]:
         """Each feature's signed share of the log-odds, against the training data's average account."""
@@ -177,7 +193,7 @@ def churn_apply(health: AccountHealth, sections: Mapping[str, Any]) -> AccountHe
     return replace(
         health,
         churn_risk=risk,
-        churn_risk_level=churn_risk_level(risk),
+        churn_risk_level=model.level(risk),
         churn_model=ChurnModelInfo(source="model", version=model.version, factors=factors),
     )
 

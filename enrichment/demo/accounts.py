@@ -29,6 +29,7 @@ from enrichment.demo.builders import (
     monthly_invoices_build,
     ticket_build,
     ticket_subject,
+    times_between,
 )
 from support.models import Ticket, TicketPriority, TicketStatus
 
@@ -197,7 +198,8 @@ def _globex(clock: Clock, plans: Mapping[str, Plan], rng: random.Random) -> Blue
 
 
 def _globex_events(rng: random.Random, clock: Clock, since: dt.date, n: int) -> list[Event]:
-    """Busy until two months ago, 80 logins in the 30 days before the last 30, then 10 and silence for 9 days."""
+    """Busy until two months ago, 80 logins in the 30 days before the last 30, then 10 and silence for 9 days;
+    export errors over its last two weeks of use."""
     now = clock.now
     last_login = (now - dt.timedelta(days=9)).replace(second=0, microsecond=0)
     events: list[Event] = [(EngagementKind.LOGIN, "", last_login, 0)]
@@ -222,6 +224,11 @@ def _globex_events(rng: random.Random, clock: Clock, since: dt.date, n: int) -> 
         n_contacts=n,
         upper=now - dt.timedelta(days=61),
     )
+    # The failing exports and empty reports of its urgent tickets show as errors over its last two weeks
+    # of use (a generator of its own, so the other accounts' draws stay as they were).
+    errors = random.Random(f"globex-errors-{since.isoformat()}")
+    events += [(EngagementKind.ERROR, "exports", t, errors.randrange(n))
+               for t in times_between(errors, 20, last_login - dt.timedelta(days=14), last_login)]  # fmt: skip
     return events
 
 

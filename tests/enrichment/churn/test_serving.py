@@ -136,3 +136,16 @@ def test_other_processes_pick_up_a_new_model_in_the_background(settings, trained
     while serving.serving_model().version != second.version and time.monotonic() < deadline:
         time.sleep(0.02)
     assert serving.serving_version() == f"model:{second.version}"
+
+
+def test_levels_are_read_against_the_account_base_own_cancellation_rate():
+    model = serving.ServingModel(
+        version=1, features=(), coef=(), intercept=0.0, mean=(), scale=(), plans=(), serves=True, effects={}, base_rate=0.09
+    )
+    assert [model.level(p) for p in (0.05, 0.11, 0.12, 0.17, 0.18, 0.25, 0.31, 0.65)] == [
+        "low", "low", "medium", "medium", "high", "high", "high", "high",
+    ]  # fmt: skip
+    without = serving.ServingModel(
+        version=1, features=(), coef=(), intercept=0.0, mean=(), scale=(), plans=(), serves=True, effects={}
+    )
+    assert [without.level(p) for p in (0.2, 0.35, 0.7)] == ["low", "medium", "high"]  # the rules' absolute levels
