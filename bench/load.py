@@ -20,6 +20,7 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 PORT = int(os.environ.get("BENCH_PORT", "8097"))
 DURATION = os.environ.get("BENCH_LOAD_DURATION", "10s")
+ROUNDS = int(os.environ.get("BENCH_LOAD_ROUNDS", "5"))  # A, B, A, B ... in short rounds of DURATION / ROUNDS
 CONNECTIONS = int(os.environ.get("BENCH_LOAD_CONNECTIONS", "16"))
 WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", str(os.cpu_count() or 2)))
 
@@ -34,10 +35,22 @@ def _wait_for_port(port: int, timeout: float = 30.0) -> None:
     raise RuntimeError(f"gunicorn did not listen on {port}")
 
 
-def _wrk(url: str, token: str | None) -> float:
+def _interleaved(first: tuple[str, str | None], second: tuple[str, str | None]) -> tuple[float, float]:
+    """Requests/s of two targets measured in alternating short rounds, so a
+    machine that speeds up or slows down mid-run hits both alike."""
+    seconds = max(1, int(DURATION.rstrip("s")) // ROUNDS)
+    a, b = [], []
+    for _ in range(ROUNDS):
+        a.append(_wrk(*first, seconds=seconds))
+        b.append(_wrk(*second, seconds=seconds))
+    return sum(a) / len(a), sum(b) / len(b)
+
+
+def _wrk(url: str, token: str | None, *, seconds: int | None = None) -> float:
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed: apt-get install wrk")
-    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency"]
+    duration = f"{seconds}s" if seconds else DURATION
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}", "--latency"]
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True, timeout=120).stdout
@@ -95,9 +108,9 @@ def measure_api(ids: list[str]) -> dict:
                 response.raise_for_status()
             body = response.content
         redis.Redis.from_url(settings.REDIS_URL).set(BODY_KEY, body)
-        api_rps = _wrk(url, secret)
-        bare_rps = _wrk(f"http://127.0.0.1:{PORT}/bench/bare/{customer_id}/", None)
-        experiment_rps = _with_experiment(url, headers)
+        bare = (f"http://127.0.0.1:{PORT}/bench/bare/{customer_id}/", None)
+        api_rps, bare_rps = _interleaved((url, secret), bare)
+        experiment_rps, bare_again_rps = _with_experiment(url, headers, bare)
         workers = [int(pid) for pid in subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()]
         rss = _rss_mb(workers)
     finally:
@@ -108,14 +121,18 @@ def measure_api(ids: list[str]) -> dict:
         "bare_rps": bare_rps,
         "api_vs_bare": api_rps / bare_rps,
         "api_experiment_rps": experiment_rps,
-        "api_experiment_vs_bare": experiment_rps / bare_rps,
+        "bare_again_rps": bare_again_rps,
+        "api_experiment_vs_bare": experiment_rps / bare_again_rps,
         "web_rss_mb": rss,
         "api_body_bytes": len(body),
-        "load": f"wrk -t2 -c{CONNECTIONS} -d{DURATION}, gunicorn {WORKERS} gthread workers x 4 threads",
+        "load": (
+            f"wrk -t2 -c{CONNECTIONS}, {ROUNDS} alternating rounds per side over {DURATION}, "
+            f"gunicorn {WORKERS} gthread workers x 4 threads"
+        ),
     }
 
 
-def _with_experiment(url: str, headers: dict[str, str]) -> float:
+def _with_experiment(url: str, headers: dict[str, str], bare: tuple[str, str | None]) -> tuple[float, float]:
     """The same request while an experiment (by account) is running: each
     response is then assigned, signed and rendered for its strategy."""
     from django.utils import timezone
@@ -133,6 +150,6 @@ def _with_experiment(url: str, headers: dict[str, str]) -> float:
                 response = client.get(url, headers=headers)
                 response.raise_for_status()
             assert response.json()["experiment"] == "bench-running", response.json().get("experiment")
-        return _wrk(url, headers["Authorization"].split()[1])
+        return _interleaved((url, headers["Authorization"].split()[1]), bare)
     finally:
         Experiment.objects.filter(name="bench-running").delete()
