@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from customers.models import Contact, Customer, EngagementDaily, EngagementEvent, EngagementKind
@@ -87,3 +87,15 @@ def test_customer_delete_cascades_to_contacts_and_events():
     contact.customer.delete()
     assert not Contact.objects.exists()
     assert not EngagementEvent.objects.exists()
+
+
+def test_a_contact_inserted_by_raw_sql_gets_the_database_defaults():
+    """Bulk loads and other services need not name title or roles (customers 0009)."""
+    customer = _customer("raw_contact")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO customers_contact (customer_id, email, name, role, created_at) VALUES (%s, 'raw@x.io', 'Raw', '', %s)",
+            [customer.pk, timezone.now()],
+        )
+    raw = Contact.objects.get(email="raw@x.io")
+    assert (raw.title, raw.account_roles) == ("", [])

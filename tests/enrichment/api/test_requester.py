@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from io import StringIO
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -15,13 +16,14 @@ from django.utils import timezone
 
 from customers.models import Contact, Customer, EngagementEvent
 from customers.selectors import ContactRef, contact_get
+from enrichment.engine.changes import context_changes_apply
 from enrichment.engine.requester import requester_build
 from support.models import OPEN_TICKET_STATUSES, Ticket
 from tests.customers.factories import ContactFactory, CustomerFactory
 from tests.enrichment.api.helpers import ACME, assert_error
 from tests.support.factories import TicketFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 LOOKUP = "/api/v1/context/"
 
 
@@ -181,3 +183,29 @@ def test_a_new_ticket_of_the_requester_shows_on_the_next_call(demo, api, django_
 
 def contact_ref(contact: Contact) -> ContactRef:
     return contact_get(pk=contact.pk)
+
+
+def test_a_ticket_written_by_another_service_reaches_the_requester(demo, api):
+    """Raw SQL from a second connection: change capture invalidates the account
+    context, and the requester part is rebuilt with it."""
+    first = api.get(LOOKUP, {"email": "jane@acme.com"}).json()["requester"]
+    jane = Contact.objects.get(email="jane@acme.com")
+    other = psycopg.connect(**_dsn(), autocommit=True)
+    try:
+        other.execute(
+            "INSERT INTO support_ticket (customer_id, contact_id, subject, channel, status, priority, category, created_at)"
+            " VALUES (%s, %s, 'Synced from the helpdesk', 'email', 'open', 'normal', '', now())",
+            [jane.customer_id, jane.pk],
+        )
+    finally:
+        other.close()
+    assert api.get(LOOKUP, {"email": "jane@acme.com"}).json()["requester"] == first  # not seen yet: cached
+    assert context_changes_apply() >= 1
+    second = api.get(LOOKUP, {"email": "jane@acme.com"}).json()["requester"]
+    assert second["tickets_total"] == first["tickets_total"] + 1
+    assert second["open_tickets"][0]["subject"] == "Synced from the helpdesk"
+
+
+def _dsn() -> dict:
+    db = connection.settings_dict
+    return {"host": db["HOST"], "port": db["PORT"] or 5432, "user": db["USER"], "dbname": db["NAME"]}
