@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from billing.models import LIVE_STATUSES, Invoice, InvoiceStatus, Subscription
-from config.db import CompiledQuery
+from config.db import CompiledQuery, PlannedQuery
 from customers.models import Customer
 
 _FIELDS = (
@@ -70,6 +70,11 @@ _ONE = CompiledQuery(
 )
 
 
+def subscriptions_current_planned(*, customer_pk: int, today: dt.date) -> list[PlannedQuery]:
+    """The statement :func:`subscriptions_current` runs for one customer (see :func:`config.db.prefetched`)."""
+    return [PlannedQuery(_ONE, {"pk": customer_pk, "since": today - dt.timedelta(days=90), "today": today})]
+
+
 def subscriptions_current(*, customer_pks: Sequence[int], today: dt.date) -> dict[int, dict[str, Any]]:
     """Each customer's live subscription (trialing, active, past due), else
     its latest ended one (the most recently started, e.g. the canceled
@@ -77,7 +82,8 @@ def subscriptions_current(*, customer_pks: Sequence[int], today: dt.date) -> dic
     and invoice aggregates, for many customers in one query."""
     since = today - dt.timedelta(days=90)
     if len(customer_pks) == 1:
-        rows = _ONE.rows(pk=customer_pks[0], since=since, today=today)
+        (planned,) = subscriptions_current_planned(customer_pk=customer_pks[0], today=today)
+        rows = planned.query.rows(**planned.values)
     else:
         rows = _subscriptions(Q(customer_id__in=customer_pks), since, today)
     current: dict[int, dict[str, Any]] = {}

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Case, Count, DateField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import TruncDate
 
-from config.db import CompiledQuery
+from config.db import CompiledQuery, PlannedQuery
 from customers.models import Contact, Customer, EngagementDaily, EngagementEvent, EngagementKind
 from customers.windows import Split, Window, split
 
@@ -282,6 +282,15 @@ _WINDOW_ONE = {True: _window_one(True), False: _window_one(False)}
 _LAST_LOGIN_ONE = CompiledQuery(lambda pk, now: _last_login_rows(Q(pk=pk), now), pk=_SENTINEL_PK, now=_SENTINEL_NOW)
 
 
+def engagement_windows_planned(*, customer_pk: int, now: dt.datetime) -> list[PlannedQuery]:
+    """The statements :func:`engagement_windows` runs for one customer (see :func:`config.db.prefetched`)."""
+    cut = split(now)
+    return [
+        PlannedQuery(_WINDOW_ONE[cut.early], {"pk": customer_pk, **_split_params(cut)}),
+        PlannedQuery(_LAST_LOGIN_ONE, {"pk": customer_pk, "now": now}),
+    ]
+
+
 def engagement_windows(*, customer_pks: Sequence[int], now: dt.datetime) -> dict[int, EngagementWindow]:
     """Engagement of many customers over the last 30 days and the 30 before,
     exact to the second (:mod:`customers.windows`), in two bounded queries:
@@ -290,9 +299,9 @@ def engagement_windows(*, customer_pks: Sequence[int], now: dt.datetime) -> dict
     one index probe per customer for the last login at or before ``now``."""
     cut = split(now)
     if len(customer_pks) == 1:
-        (pk,) = customer_pks
-        rows = _WINDOW_ONE[cut.early].rows(pk=pk, **_split_params(cut))
-        last_logins = _LAST_LOGIN_ONE.rows(pk=pk, now=now)
+        window_query, last_login_query = engagement_windows_planned(customer_pk=customer_pks[0], now=now)
+        rows = window_query.query.rows(**window_query.values)
+        last_logins = last_login_query.query.rows(**last_login_query.values)
     else:
         rows = _window_rows(Q(customer_id__in=customer_pks), cut)
         last_logins = _last_login_rows(Q(pk__in=customer_pks), now)

@@ -13,7 +13,7 @@ from django.db.models import Avg, Case, Count, F, Max, Q, QuerySet, Sum, Value, 
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from config.db import CompiledQuery
+from config.db import CompiledQuery, PlannedQuery
 from customers import windows
 from support.models import OPEN_TICKET_STATUSES, Incident, IncidentStatus, Ticket, TicketPriority, TicketStatus
 
@@ -98,12 +98,28 @@ OPEN_TICKETS = 5
 _RECENT_ONE = CompiledQuery(lambda pk: _recent(Q(customer_id=pk), RECENT_TICKETS, OPEN_TICKETS), pk=_SENTINEL_PK)
 
 
+def ticket_stats_planned(*, customer_pk: int, window: windows.Window) -> list[PlannedQuery]:
+    """The statement :func:`ticket_stats_by_category` runs for one customer (see :func:`config.db.prefetched`)."""
+    return [PlannedQuery(_STATS_ONE, {"pk": customer_pk, "start": window.start, "end": window.end})]
+
+
+def tickets_recent_planned(*, customer_pk: int) -> list[PlannedQuery]:
+    """The statement :func:`tickets_recent` runs for one customer."""
+    return [PlannedQuery(_RECENT_ONE, {"pk": customer_pk})]
+
+
+def ticket_agents_rated_planned(*, customer_pk: int) -> list[PlannedQuery]:
+    """The statement :func:`ticket_agents_rated` runs for one customer."""
+    return [PlannedQuery(_AGENTS_ONE, {"pk": customer_pk})]
+
+
 def ticket_stats_by_category(*, customer_pks: Sequence[int], window: windows.Window) -> dict[int, list[dict[str, Any]]]:
     """One grouped query for many customers: per customer and category, totals,
     open and urgent-open counts, CSAT sum and count, first-response time and
     tickets created in ``window`` (``recent``, see :mod:`customers.windows`)."""
     if len(customer_pks) == 1:
-        rows = _STATS_ONE.rows(pk=customer_pks[0], start=window.start, end=window.end)
+        (planned,) = ticket_stats_planned(customer_pk=customer_pks[0], window=window)
+        rows = planned.query.rows(**planned.values)
     else:
         rows = _stats(Q(customer_id__in=customer_pks), window)
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -228,12 +244,18 @@ _OPEN_INCIDENTS = CompiledQuery(
 _JSON_FIELDS = ("components", "affected_plans", "affected_regions")
 
 
+def incidents_open_planned(*, until: dt.datetime | None = None) -> list[PlannedQuery]:
+    """The statement :func:`incidents_open` runs (see :func:`config.db.prefetched`)."""
+    return [PlannedQuery(_OPEN_INCIDENTS, {"until": until or dt.datetime(9999, 12, 31, tzinfo=dt.UTC)})]
+
+
 def incidents_open(*, until: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Incidents not resolved yet that started by ``until`` (default: also
     those whose start is still ahead), newest first, at most 100: one index
     range on ``(status, started_at)``, compiled once per process."""
     rows = []
-    for row in _OPEN_INCIDENTS.rows(until=until or dt.datetime(9999, 12, 31, tzinfo=dt.UTC)):
+    (planned,) = incidents_open_planned(until=until)
+    for row in planned.query.rows(**planned.values):
         item = dict(zip(_INCIDENT_FIELDS, row, strict=True))
         for name in _JSON_FIELDS:  # raw rows carry jsonb as text; the ORM path decodes it already
             if isinstance(item[name], str):

@@ -25,6 +25,7 @@ import structlog
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
+from config.db import PlannedQuery, prefetched
 from customers.selectors import CustomerRef
 from enrichment.churn.serving import actions_ranked
 from enrichment.context.enriched import EnrichedContext
@@ -54,9 +55,10 @@ class _Chunk:
 class ProviderRunner:
     """Runs a fixed list of providers (already in dependency order)."""
 
-    def __init__(self, providers: Sequence[ContextProvider], *, deadline: float):
+    def __init__(self, providers: Sequence[ContextProvider], *, deadline: float, pipeline: bool = True):
         self.providers = list(providers)
         self.deadline = deadline
+        self.pipeline = pipeline  # a single customer's statements in one round trip (False: one by one)
         self.versioned = [p for p in self.providers if type(p).data_version is not ContextProvider.data_version]
 
     def data_versions(self) -> dict[str, str]:
@@ -82,14 +84,16 @@ class ProviderRunner:
         previous: Mapping[int, EnrichedContext] | None = None,
         only: set[str] | frozenset[str] | None = None,
         strict: bool = False,
+        now: dt.datetime | None = None,
     ) -> tuple[list[EnrichedContext], dict[str, float]]:
         """Contexts for ``customers``, in their order, and each provider's time.
 
         With ``previous`` and ``only``, the sections outside ``only`` are kept
         from the previous context. ``strict``: a provider's database error
         raises :class:`ContextUnavailable` (so the caller can reconnect and
-        retry) instead of degrading its section."""
-        now = timezone.now()
+        retry) instead of degrading its section. ``now``: the moment the
+        context is as of (default: the current time)."""
+        now = now or timezone.now()
         chunk = _Chunk(
             now=now,
             requests=[ProviderRequest(customer=c, now=now) for c in customers],
@@ -102,7 +106,10 @@ class ProviderRunner:
             _keep_previous(chunk, previous, run_keys)
         to_run = [p for p in self.providers if p.key in run_keys and p.is_enabled()]
         versions = {p.key: p.data_version() or "" for p in self.versioned if p.key in run_keys}  # read before the data
-        self._run_all(chunk, to_run, versions, deadline=started + self.deadline)
+        deadline = started + self.deadline
+        planned, early = _planned(to_run, chunk.requests) if self.pipeline else ([], [])
+        with prefetched(planned, meanwhile=lambda: [self._run_inline(chunk, p, versions, deadline) for p in early]):
+            self._run_all(chunk, [p for p in to_run if p not in early], versions, deadline=deadline)
         if strict and any(d.reason.startswith(DATABASE_ERROR) for items in chunk.degraded.values() for d in items):
             raise ContextUnavailable("a provider lost the database")
         contexts = [
@@ -159,6 +166,27 @@ class ProviderRunner:
         if elapsed > provider.timeout:
             logger.warning("provider_slow", provider=provider.name, elapsed_ms=round(elapsed * 1000, 1))
         _record(chunk, provider, values, elapsed, None, versions)
+
+
+def _planned(providers: list[ContextProvider], requests: list[ProviderRequest]) -> tuple[list[PlannedQuery], list[ContextProvider]]:
+    """A single customer's statements, gathered from the providers that run in
+    this thread, to be sent in one round trip, and the providers that plan
+    none and depend on none (e.g. a Redis read): they run while the
+    statements are on the wire. A chunk of many runs each provider's
+    set-based queries instead."""
+    if len(requests) != 1:
+        return [], []
+    (request,) = requests
+    planned: list[PlannedQuery] = []
+    early: list[ContextProvider] = []
+    for provider in providers:
+        if provider.concurrent:
+            continue
+        own = provider.planned_queries(request)
+        planned.extend(own)
+        if not own and not provider.depends_on:
+            early.append(provider)
+    return planned, early
 
 
 def _record(

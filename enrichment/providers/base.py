@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from config.db import PlannedQuery
 from customers.selectors import CustomerRef
 
 
@@ -105,6 +106,14 @@ class ContextProvider:
         refreshes. The default calls :meth:`fetch` for each; providers backed
         by the database override it with set-based queries."""
         return {r.customer.pk: self.fetch(r, sections=sections.get(r.customer.pk, {})) for r in requests}
+
+    def planned_queries(self, request: ProviderRequest) -> Sequence[PlannedQuery]:
+        """The compiled statements :meth:`fetch_many` will run for this one
+        customer, so that the runner can send every provider's statements in
+        one round trip before running them (:func:`config.db.prefetched`). A
+        statement planned but then not needed costs only its execution; one
+        not planned simply runs on its own. Default: none."""
+        return ()
 
     def is_stale(self, value: Any, now: dt.datetime) -> bool:
         """Whether a fetched section holds data older than it should (e.g.

@@ -11,9 +11,10 @@ from typing import Any
 
 from django.conf import settings
 
-from billing.selectors import subscriptions_current
+from billing.selectors import subscriptions_current, subscriptions_current_planned
+from config.db import PlannedQuery
 from customers.models import EngagementKind
-from customers.selectors import EngagementWindow, engagement_windows
+from customers.selectors import EngagementWindow, engagement_windows, engagement_windows_planned
 from customers.windows import trailing
 from enrichment.churn.serving import churn_apply, serving_version
 from enrichment.context.sections import (
@@ -28,7 +29,13 @@ from enrichment.context.sections import (
 )
 from enrichment.providers.base import BatchProvider, ContextProvider, ProviderRequest
 from enrichment.rules.health import assess
-from support.selectors import RecentTickets, ticket_stats_by_category, tickets_recent
+from support.selectors import (
+    RecentTickets,
+    ticket_stats_by_category,
+    ticket_stats_planned,
+    tickets_recent,
+    tickets_recent_planned,
+)
 
 Sections = Mapping[int, Mapping[str, Any]]
 _NO_TICKETS = RecentTickets()
@@ -69,6 +76,9 @@ class CustomerIntelligenceProvider(ContextProvider):
 class EngagementMetricsProvider(BatchProvider):
     key = "engagement_metrics"
     section = EngagementMetrics
+
+    def planned_queries(self, request: ProviderRequest) -> list[PlannedQuery]:
+        return engagement_windows_planned(customer_pk=request.customer.pk, now=request.now)
 
     def fetch_many(self, requests: Sequence[ProviderRequest], *, sections: Sections) -> dict[int, EngagementMetrics]:
         if not requests:
@@ -115,6 +125,10 @@ class SupportHistoryProvider(BatchProvider):
     key = "support_history"
     section = SupportHistory
 
+    def planned_queries(self, request: ProviderRequest) -> list[PlannedQuery]:
+        pk = request.customer.pk
+        return ticket_stats_planned(customer_pk=pk, window=trailing(request.now)) + tickets_recent_planned(customer_pk=pk)
+
     def fetch_many(self, requests: Sequence[ProviderRequest], *, sections: Sections) -> dict[int, SupportHistory]:
         if not requests:
             return {}
@@ -152,6 +166,9 @@ class SupportHistoryProvider(BatchProvider):
 class SubscriptionDetailsProvider(BatchProvider):
     key = "subscription_details"
     section = SubscriptionDetails
+
+    def planned_queries(self, request: ProviderRequest) -> list[PlannedQuery]:
+        return subscriptions_current_planned(customer_pk=request.customer.pk, today=request.today)
 
     def fetch_many(self, requests: Sequence[ProviderRequest], *, sections: Sections) -> dict[int, SubscriptionDetails]:
         if not requests:

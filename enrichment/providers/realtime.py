@@ -21,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 
+from config.db import PlannedQuery
 from customers.models import EngagementKind
 from customers.recent_activity import recent_events, redis_client
 from enrichment.context.sections import (
@@ -34,8 +35,8 @@ from enrichment.context.sections import (
     SupportHistory,
 )
 from enrichment.providers.base import BatchProvider, ContextProvider, ProviderRequest
-from enrichment.realtime.product_status import current_state, product_status_for, published_version
-from support.selectors import ticket_agents_rated
+from enrichment.realtime.product_status import current_state, current_state_planned, product_status_for, published_version
+from support.selectors import ticket_agents_rated, ticket_agents_rated_planned
 
 Sections = Mapping[int, Mapping[str, Any]]
 
@@ -54,6 +55,9 @@ class ProductStatusProvider(ContextProvider):
 
     def data_version(self) -> str | None:
         return published_version()
+
+    def planned_queries(self, request: ProviderRequest) -> list[PlannedQuery]:
+        return current_state_planned()
 
     def fetch(self, request: ProviderRequest, *, sections: Mapping[str, Any]) -> ProductStatus:
         return self.fetch_many([request], sections={request.customer.pk: sections})[request.customer.pk]
@@ -139,6 +143,9 @@ class AgentPerformanceProvider(BatchProvider):
     ttl = 600
     depends_on = ("support_history",)
     MAX_AGENTS = 3
+
+    def planned_queries(self, request: ProviderRequest) -> list[PlannedQuery]:
+        return ticket_agents_rated_planned(customer_pk=request.customer.pk)
 
     def fetch_many(self, requests: Sequence[ProviderRequest], *, sections: Sections) -> dict[int, AgentPerformance]:
         rated = []

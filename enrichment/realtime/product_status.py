@@ -53,12 +53,13 @@ import structlog
 from django.conf import settings
 from django.core.cache import caches
 
+from config.db import PlannedQuery
 from enrichment.context.sections import IncidentBrief, ProductStatus
 from enrichment.ops.l1 import make_l1
 from enrichment.ops.metrics import record_vendor_outcome
 from enrichment.realtime.statuspage import STATUSPAGE_KEY, StatuspageError, statuspage_fetch
 from enrichment.vendors.http import VendorError
-from support.selectors import incidents_open
+from support.selectors import incidents_open, incidents_open_planned
 
 logger = structlog.get_logger(__name__)
 
@@ -195,6 +196,12 @@ def current_state() -> dict[str, Any]:
     if published is not None:
         return published
     return build_state(statuspage)
+
+
+def current_state_planned() -> list[PlannedQuery]:
+    """The statement :func:`current_state` runs: none while a state is published."""
+    published, _statuspage = _memo()
+    return [] if published is not None else incidents_open_planned()
 
 
 def published_version() -> str | None:

@@ -63,16 +63,34 @@ def unreachable_database():
 
 
 class KillsItsConnection(SupportHistoryProvider):
-    """Terminates its own database backend right before querying, ``times`` times."""
+    """Terminates its own database backend right before querying, ``times``
+    times. Its statements are not sent ahead in the pipeline, so they are the
+    ones that meet the dead connection."""
 
     def __init__(self, times: int):
         self.left = times
+
+    def planned_queries(self, request):
+        return ()
 
     def fetch_many(self, requests, *, sections):
         if self.left:
             self.left -= 1
             kill_my_backend()
         return super().fetch_many(requests, sections=sections)
+
+
+class KillsTheConnectionBeforeThePipeline(SupportHistoryProvider):
+    """Terminates the backend while the statements are being planned, ``times`` times."""
+
+    def __init__(self, times: int):
+        self.left = times
+
+    def planned_queries(self, request):
+        if self.left:
+            self.left -= 1
+            kill_my_backend()
+        return super().planned_queries(request)
 
 
 def service_with(provider) -> ContextEnrichmentService:
@@ -93,6 +111,13 @@ def test_a_connection_killed_in_the_middle_of_an_enrichment_is_retried(acme):
     ctx = service_with(KillsItsConnection(times=1)).enrich_context("customer_123")
     assert ctx.degraded == ()
     assert ctx.support_history.total_conversations == 12
+
+
+def test_a_connection_lost_under_the_pipelined_statements_is_reconnected_and_the_context_is_whole(acme):
+    ctx = service_with(KillsTheConnectionBeforeThePipeline(times=1)).enrich_context("customer_123")
+    assert ctx.degraded == ()
+    assert ctx.support_history.total_conversations == 12
+    assert ctx.engagement_metrics.login_count_30d == 45
 
 
 def test_a_connection_lost_again_on_the_retry_degrades_only_that_section(acme):
