@@ -47,6 +47,11 @@ _REF_QUERY = CompiledQuery(
 )
 
 
+def customer_ref_planned(*, external_id: str) -> list[PlannedQuery]:
+    """The statement :func:`customer_ref_get` runs (see :func:`config.db.prefetched`)."""
+    return [PlannedQuery(_REF_QUERY, {"external_id": external_id})]
+
+
 def customer_ref_get(*, external_id: str) -> CustomerRef | None:
     rows = _REF_QUERY.rows(external_id=external_id)
     return CustomerRef(*rows[0]) if rows else None

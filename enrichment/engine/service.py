@@ -15,11 +15,9 @@ number of customers, a request goes the same way:
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import structlog
@@ -37,7 +35,8 @@ from enrichment.context.enriched import EnrichedContext
 from enrichment.context.exceptions import ContextEnrichmentError, ContextUnavailable, CustomerNotFound, InvalidLookup
 from enrichment.engine.cache import MISS, CacheLookup, ContextCache, context_key, mark_hit, with_latency
 from enrichment.engine.lookups import CustomerId, customer_id_resolve, validate_customer_id
-from enrichment.engine.runner import ProviderRunner
+from enrichment.engine.refs import KnownRefs
+from enrichment.engine.runner import ProviderRunner, RefOutdated, collector_paused
 from enrichment.engine.tiers import L2Cache, L2Unavailable
 from enrichment.history.writer import health_record_many
 from enrichment.ops import metrics
@@ -81,6 +80,7 @@ class ContextEnrichmentService:
         all_providers = list(providers) if providers is not None else load_providers()
         self.providers = [p for p in all_providers if enable_external_apis or p.source in INTERNAL_SOURCES]
         self.runner = ProviderRunner(self.providers, deadline=deadline)
+        self.known_refs = KnownRefs()
         self.cache: ContextCache | None = None
         if enable_caching:
             l1 = make_l1(
@@ -268,7 +268,15 @@ class ContextEnrichmentService:
             return self._serve_stale(customer_ids, lookups, exc, started)
 
     def _compute_once(self, customer_ids: list[str], lookups: dict[str, CacheLookup], started: float, *, strict: bool) -> BatchResult:
+        known = self.known_refs.get(customer_ids[0]) if len(customer_ids) == 1 and self.runner.pipeline else None
+        if known is not None and lookups.get(known.external_id, MISS).context is None:
+            try:  # the lookup rides in the statements' round trip (enrichment/engine/refs.py)
+                (context,) = self._compute_and_store([known], lookups=lookups, started=started, strict=strict, verify=True)
+                return {known.external_id: context}
+            except RefOutdated:
+                self.known_refs.forget(known.external_id)
         refs = customer_refs_get(external_ids=[str(cid) for cid in customer_ids])  # plain str for the driver
+        self.known_refs.remember(refs.values())
         results: BatchResult = {cid: CustomerNotFound(f"customer_id {cid!r}") for cid in customer_ids if cid not in refs}
         whole = [refs[cid] for cid in customer_ids if cid in refs and lookups.get(cid, MISS).context is None]
         for context in self._compute_and_store(whole, lookups=lookups, started=started, strict=strict):
@@ -293,16 +301,17 @@ class ContextEnrichmentService:
         started: float,
         strict: bool,
         partial: bool = False,
+        verify: bool = False,
     ) -> list[EnrichedContext]:
         """Compute ``refs`` (with ``partial``: only the stale sections of the
         one cached context), record their health and store them in both tiers."""
         if not refs:
             return []
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"verify": verify}
         if partial:
             lookup = lookups[refs[0].external_id]
             kwargs = {"previous": {refs[0].pk: lookup.context}, "only": lookup.stale}
-        with _collector_paused(len(refs) > 1):
+        with collector_paused(len(refs) > 1):
             contexts, timings = self.runner.run(refs, started=started, strict=strict, **kwargs)
             if self.record_health:
                 health_record_many(rows=[(ref.pk, ctx) for ref, ctx in zip(refs, contexts, strict=True)])
@@ -321,20 +330,6 @@ class ContextEnrichmentService:
             degraded=sorted({d.section for c in contexts for d in c.degraded}) or None,
         )
         return contexts
-
-
-@contextlib.contextmanager
-def _collector_paused(pause: bool) -> Iterator[None]:
-    """A chunk allocates tens of thousands of small acyclic objects; letting the
-    cyclic collector run over them repeatedly doubled the cost (measured)."""
-    was_enabled = gc.isenabled()
-    if pause and was_enabled:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if pause and was_enabled:
-            gc.enable()
 
 
 def _reconnectable() -> bool:

@@ -24,11 +24,14 @@ from bench.datagen import Scale, ensure_data
 from config.db import CompiledQuery, PlannedQuery
 from customers.models import Customer
 from customers.selectors import CustomerRef, customer_refs_get
+from enrichment.context.exceptions import CustomerNotFound
 from enrichment.context.sections import CustomerIntelligence
 from enrichment.engine.runner import ProviderRunner
+from enrichment.engine.service import ContextEnrichmentService
 from enrichment.providers.base import INTERNAL_SOURCES, BatchProvider, ProviderRequest
 from enrichment.providers.registry import load_providers
 from enrichment.realtime.product_status import product_status_publish
+from tests.customers.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +133,54 @@ def test_a_statement_failing_in_the_pipeline_degrades_only_its_own_section(acme)
     assert context.degraded[0].reason.startswith("database error")
     assert context.support_history.total_conversations > 0
     assert context.subscription_details.plan
+
+
+# -- the customer's own lookup rides in the same round trip once the process knows it ----------------
+
+
+def service_statements(service: ContextEnrichmentService, customer_id: str) -> list[bool]:
+    seen: list[bool] = []
+
+    def record(execute, sql, params, many, context):
+        if not sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):
+            seen.append(connection.connection.pgconn.pipeline_status != pq.PipelineStatus.OFF)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        service.enrich_context(customer_id)
+    return seen
+
+
+def test_a_known_customer_costs_one_round_trip_a_new_one_two(acme):
+    service = ContextEnrichmentService(enable_caching=False, record_health=False)
+    first = service_statements(service, "customer_123")
+    assert first[0] is False and all(first[1:])  # the lookup, then the pipeline
+    again = service_statements(service, "customer_123")
+    assert again and all(again)  # the lookup inside the pipeline
+    assert len(again) == len(first)
+
+
+def test_a_customer_renamed_by_another_writer_is_read_fresh_not_guessed(acme):
+    service = ContextEnrichmentService(enable_caching=False, record_health=False)
+    assert service.enrich_context("customer_123").customer_intelligence.company_name == "Acme Corp"
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE customers_customer SET company_name = 'Acme Renamed', region = 'eu' WHERE external_id = 'customer_123'")
+    ctx = service.enrich_context("customer_123")
+    assert (ctx.customer_intelligence.company_name, ctx.customer_intelligence.region) == ("Acme Renamed", "eu")
+    assert ctx.degraded == ()
+    assert service.known_refs.get("customer_123").company_name == "Acme Renamed"
+
+
+def test_a_customer_deleted_or_recreated_since_it_was_guessed(acme):
+    service = ContextEnrichmentService(enable_caching=False, record_health=False)
+    old = service.enrich_context("customer_123")
+    Customer.objects.filter(external_id="customer_123").delete()
+    with pytest.raises(CustomerNotFound):
+        service.enrich_context("customer_123")
+    assert service.known_refs.get("customer_123") is None
+    service.known_refs.remember([CustomerRef(acme.pk, "customer_123", "Acme Corp", "acme.com", "", "", "", acme.customer_since)])
+    reborn = CustomerFactory(external_id="customer_123", company_name="Acme Again")
+    ctx = service.enrich_context("customer_123")  # the guess (the old pk) is refused; the new customer is served
+    assert ctx.customer_intelligence.company_name == "Acme Again"
+    assert service.known_refs.get("customer_123").pk == reborn.pk != acme.pk
+    assert ctx.support_history.total_conversations == 0 < old.support_history.total_conversations
