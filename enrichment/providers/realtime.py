@@ -9,8 +9,9 @@ provider (key)            TTL     reads
 product_status            60 s    the shared incident state (no query when published, else one
                                   indexed query); recomputed early when its version moves on
 current_activity          30 s    one Redis ``ZRANGEBYSCORE`` (or one bounded indexed query)
-agent_performance         600 s   one grouped query over the customer's rated tickets, skipped
-                                  when the customer has no CSAT rating at all
+agent_performance         600 s   one grouped query over the customer's rated tickets: in a
+                                  chunk, skipped for customers with no CSAT rating at all; for
+                                  one customer, sent in the cold context's single round trip
 ========================  ======  =============================================================
 """
 
