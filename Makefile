@@ -60,11 +60,14 @@ smoke: venv
 	  $(PY) manage.py enrich customer_123 --format summary' ; rc=$$?; rm -rf $$tmp; exit $$rc
 
 # The benchmark (bench/README.md): PostgreSQL and Redis on their standard ports,
-# its own database (enrichment_bench) and Redis DB 11. BENCH_SCALE=small for a quick look.
+# its own database (enrichment_bench) and Redis DB 11. BENCH_SCALE=small for a quick look;
+# BENCH_SCALE=xl: 10x full in enrichment_bench_xl and Redis DB 14, compared with full in the
+# same run. BENCH_ARGS: more options of bench.run (--skip-api, --generate-only).
 BENCH_SCALE ?= full
+BENCH_ARGS ?=
 bench: venv
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(PY) -m bench.run --scale $(BENCH_SCALE)
+	$(PY) -m bench.run --scale $(BENCH_SCALE) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,16 +1,28 @@
 """Generate the benchmark data set inside PostgreSQL (generate_series, set-based
 INSERT ... SELECT): no Python row loops, minutes not hours for 5,000,000 events.
 
-Two special customers: ``bench_heavy`` with HEAVY_EVENTS events and
+Two special customers: ``bench_heavy`` with ``heavy_events`` events and
 ``bench_light`` with 100. Reused when the data set already has the right size.
+
+full and small load with the database's triggers on (the engagement rollup and
+change capture run per statement). xl (``bulk``) loads with them off and the
+secondary indexes dropped, then builds the rollup in one grouped statement and
+the indexes once (bench/bulk.py). Each generation's time per step and its disk
+use are kept in the data set's own ``bench_generation`` table, so a run reusing
+the data set reports the figures of the generation that made it.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from django.db import connection
+
+from bench.bulk import BULK_SETTINGS, bulk_load, rollup_check
 
 
 @dataclass(frozen=True)
@@ -20,11 +32,15 @@ class Scale:
     events: int
     heavy_events: int
     tickets: int
+    bulk: bool = False  # load with triggers off and indexes built after (bench/bulk.py)
+    compare_with: str | None = None  # a scale whose cold p50 is measured in the same run, alternating
 
 
 SCALES = {
     "full": Scale("full", customers=100_000, events=5_000_000, heavy_events=1_000_000, tickets=500_000),
     "small": Scale("small", customers=2_000, events=120_000, heavy_events=50_000, tickets=10_000),
+    # 10x full; bench_heavy keeps 1,000,000 events, so history_1m_vs_100 means the same.
+    "xl": Scale("xl", customers=1_000_000, events=50_000_000, heavy_events=1_000_000, tickets=5_000_000, bulk=True, compare_with="full"),
 }
 
 STEPS = [
@@ -141,11 +157,29 @@ STEPS = [
 ]
 
 
+# The events' row estimate: the table's own, or its partitions' when it is partitioned.
+EVENTS_ESTIMATE = """
+SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_class c
+WHERE (c.oid = 'customers_engagementevent'::regclass AND c.relkind <> 'p')
+   OR c.oid IN (SELECT relid FROM pg_partition_tree('customers_engagementevent') WHERE isleaf)
+"""
+
+TRUNCATE = (
+    "TRUNCATE customers_customer, customers_contact, customers_engagementevent, customers_engagementdaily,"
+    " billing_subscription, billing_invoice, support_ticket, enrichment_customerhealth,"
+    " enrichment_healthdaily RESTART IDENTITY CASCADE"
+)
+
+RECORD_TABLE = """
+CREATE TABLE IF NOT EXISTS bench_generation (
+  scale text PRIMARY KEY, generated_at timestamptz NOT NULL DEFAULT now(), record jsonb NOT NULL)
+"""
+
+
 def existing_scale() -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT (SELECT count(*) FROM customers_customer), (SELECT count(*) FROM support_ticket),"
-            " (SELECT reltuples::bigint FROM pg_class WHERE relname = 'customers_engagementevent')"
+            f"SELECT (SELECT count(*) FROM customers_customer), (SELECT count(*) FROM support_ticket), ({EVENTS_ESTIMATE})"
         )
         customers, tickets, events = cursor.fetchone()
     return {"customers": customers, "events": max(events, 0), "tickets": tickets}
@@ -161,31 +195,133 @@ def exact_scale() -> dict[str, int]:
     return {"customers": customers, "events": events, "tickets": tickets}
 
 
+def generation_record(scale_name: str) -> dict | None:
+    """What the generation of this data set recorded (bench_generation), if any."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('bench_generation') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            return None
+        cursor.execute("SELECT generated_at, record FROM bench_generation WHERE scale = %s", (scale_name,))
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    record = row[1] if isinstance(row[1], dict) else json.loads(row[1])
+    return {"generated_at": row[0].isoformat(timespec="seconds"), **record}
+
+
+def _has_size(scale: Scale, have: dict[str, int]) -> bool:
+    if have["customers"] != scale.customers or have["tickets"] != scale.tickets:
+        return False
+    if have["events"] < scale.events * 0.95:  # the estimate may be stale (no ANALYZE since a migration rebuilt the table)
+        have["events"] = exact_scale()["events"]
+    return have["events"] >= scale.events * 0.95
+
+
 def ensure_data(scale: Scale, log=print) -> dict[str, int]:
-    """Create the data set unless one of this size is already there."""
+    """Create the data set unless one of this size is already there (for a
+    bulk scale: and its generation finished, as its record says)."""
     have = existing_scale()
-    if have["customers"] == scale.customers and have["tickets"] == scale.tickets and have["events"] >= scale.events * 0.95:
+    record = generation_record(scale.name)
+    if _has_size(scale, have) and (not scale.bulk or (record is not None and record.get("scale") == asdict(scale))):
         log(f"reusing the data set: {have}")
         return exact_scale()
-    if have["customers"]:
-        log("data set has another size: truncating")
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "TRUNCATE customers_customer, customers_contact, customers_engagementevent, customers_engagementdaily,"
-                " billing_subscription, billing_invoice, support_ticket, enrichment_customerhealth,"
-                " enrichment_healthdaily RESTART IDENTITY CASCADE"
-            )
+    generate(scale, have, log)
+    return exact_scale()
+
+
+def generate(scale: Scale, have: dict[str, int], log=print) -> dict:
+    """Generate the data set (truncating another one first) and record how
+    long each step took and the disk it uses."""
+    disk_guard(scale, log)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(RECORD_TABLE)
+        cursor.execute("DELETE FROM bench_generation WHERE scale = %s", (scale.name,))
+        if have["customers"] or have["events"]:
+            log("data set has another size (or an unfinished generation): truncating")
+            cursor.execute(TRUNCATE)
+            cursor.execute("DELETE FROM bench_generation")  # whichever scale it was
     params = {
         "customers": scale.customers,
         "tickets": scale.tickets,
         "heavy_events": scale.heavy_events,
         "population_events": scale.events - scale.heavy_events - 100,
     }
-    for name, sql in STEPS:
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params if "%(" in sql else None)
-        log(f"  {name}: {time.perf_counter() - started:.1f}s")
+    if scale.bulk:
+        timings = bulk_load(STEPS, params, log=log)
+    else:
+        timings = {"steps": {}}
+        for name, sql in STEPS:
+            step_started = time.perf_counter()
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params if "%(" in sql else None)
+            timings["steps"][name] = round(time.perf_counter() - step_started, 2)
+            log(f"  {name}: {timings['steps'][name]:.1f}s")
+    step_started = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    return exact_scale()
+        cursor.execute("ANALYZE")  # at every scale; no VACUUM: autovacuum decides (it may be off)
+    timings["steps"]["analyze"] = round(time.perf_counter() - step_started, 2)
+    log(f"  analyze: {timings['steps']['analyze']:.1f}s")
+    total = round(time.perf_counter() - started, 1)
+    check = rollup_check()
+    log(f"  rollup check ({check['customers']} customers): {check['drift_keys']} drifted keys")
+    if check["drift_keys"]:
+        raise RuntimeError(f"the generated rollup differs from the events: {check}")
+    record = {
+        "scale": asdict(scale),
+        "generation_seconds": total,
+        "steps_seconds": timings["steps"],
+        "index_seconds": timings.get("indexes", {}),
+        "method": "bulk: triggers off, indexes after, rollup in one statement" if scale.bulk else "triggers on",
+        "settings": BULK_SETTINGS if scale.bulk else {},
+        "rollup_check": check,
+        "rows": exact_scale(),
+        "disk_bytes_after": disk_usage()["disk_bytes"],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO bench_generation (scale, record) VALUES (%s, %s)", (scale.name, json.dumps(record)))
+    log(f"  generated in {total:.0f}s")
+    return record
+
+
+BYTES_PER_EVENT = 480  # the full data set's database size per event (2.3 GB / 5,000,000), all tables and indexes
+MIN_FREE_BYTES = int(float(os.environ.get("BENCH_MIN_FREE_GB", "15")) * 1e9)
+
+
+def disk_guard(scale: Scale, log=print) -> None:
+    """Stop before generating when the data set (estimated from full's size per
+    event, plus a third for sorts and WAL) would leave less than
+    BENCH_MIN_FREE_GB (15) free on PostgreSQL's disk."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('data_directory', true)")
+        data_directory = cursor.fetchone()[0]
+    if not data_directory or not os.path.isdir(data_directory):
+        log("  disk check skipped: PostgreSQL's data directory is not on this machine")
+        return
+    free = shutil.disk_usage(data_directory).free
+    needed = int(scale.events * BYTES_PER_EVENT * 4 / 3)
+    log(f"  disk: {free / 1e9:.1f} GB free, the data set needs about {needed / 1e9:.1f} GB")
+    if free - needed < MIN_FREE_BYTES:
+        raise RuntimeError(
+            f"generating {scale.name} would leave {(free - needed) / 1e9:.1f} GB free (< {MIN_FREE_BYTES / 1e9:.0f} GB): stopped"
+        )
+
+
+def disk_usage(top: int = 8) -> dict:
+    """The database's size and its largest tables (a partitioned table: its partitions summed)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database()), pg_size_pretty(pg_database_size(current_database()))")
+        total, pretty = cursor.fetchone()
+        cursor.execute(
+            """
+            SELECT t.relname, sum(pg_total_relation_size(r.oid)), sum(pg_relation_size(r.oid)), sum(pg_indexes_size(r.oid))
+            FROM pg_class t
+            CROSS JOIN LATERAL (SELECT t.oid WHERE t.relkind = 'r'
+                                UNION ALL SELECT relid FROM pg_partition_tree(t.oid) WHERE isleaf AND t.relkind = 'p') r
+            WHERE t.relnamespace = 'public'::regnamespace AND t.relkind IN ('r', 'p') AND NOT t.relispartition
+            GROUP BY t.relname ORDER BY 2 DESC LIMIT %s
+            """,
+            (top,),
+        )
+        tables = {name: {"total_bytes": int(total_), "table_bytes": int(heap), "index_bytes": int(idx)} for name, total_, heap, idx in cursor}
+    return {"disk_bytes": int(total), "disk_pretty": pretty, "disk_tables": tables}

@@ -13,7 +13,8 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
@@ -61,17 +62,14 @@ def each(ids: list[str], fn: Callable[[str], object], rounds: int = 1) -> list[f
     return samples
 
 
-def measure_cold(ids: list[str]) -> dict:
+@contextmanager
+def raw_floor() -> Iterator[Callable[[str], None]]:
+    """The floor for cold enrichment: bench/floor.py's one statement through a raw psycopg connection."""
     import psycopg
     from django.conf import settings
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from bench.floor import FLOOR_SQL
-    from enrichment.engine.service import ContextEnrichmentService
-    from enrichment.history.writer import health_flush
 
-    service = ContextEnrichmentService(enable_caching=False)
     db = settings.DATABASES["default"]
     with psycopg.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"]) as raw:
         raw.autocommit = True
@@ -79,17 +77,46 @@ def measure_cold(ids: list[str]) -> dict:
         def floor(customer_id: str) -> None:
             raw.execute(FLOOR_SQL, (customer_id,)).fetchone()
 
+        yield floor
+
+
+def cold_vs_floor_samples(ids: list[str], service, floor: Callable[[str], None]) -> tuple[list[float], list[float]]:
+    """One pass over ``ids``: the floor, then cold enrichment, customer by
+    customer (same cache state for both): (cold ms, floor ms)."""
+    cold: list[float] = []
+    floor_samples: list[float] = []
+    for customer_id in ids:
+        floor_samples += each([customer_id], floor)
+        cold += each([customer_id], service.enrich_context)
+    return cold, floor_samples
+
+
+def cold_and_floor(ids: list[str], service) -> tuple[list[float], list[float]]:
+    """Cold enrichment with ``service`` (cache off) and the raw-SQL floor,
+    interleaved, 2 x ``ids`` after a warm-up: (cold ms, floor ms)."""
+    with raw_floor() as floor:
         # Warm-up: imports, prepared statements, and the sample's pages in the
         # buffer cache for both sides, so neither pays the other's disk reads.
         each(ids, floor)
         each(ids, service.enrich_context)
         cold: list[float] = []
         floor_samples: list[float] = []
-        for _ in range(2):  # interleaved, same cache state for both
-            for customer_id in ids:
-                floor_samples += each([customer_id], floor)
-                cold += each([customer_id], service.enrich_context)
+        for _ in range(2):
+            more_cold, more_floor = cold_vs_floor_samples(ids, service, floor)
+            cold += more_cold
+            floor_samples += more_floor
+    return cold, floor_samples
 
+
+def measure_cold(ids: list[str]) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from enrichment.engine.service import ContextEnrichmentService
+    from enrichment.history.writer import health_flush
+
+    service = ContextEnrichmentService(enable_caching=False)
+    cold, floor_samples = cold_and_floor(ids, service)
     with CaptureQueriesContext(connection) as queries:
         service.enrich_context(ids[0])
     health_flush()  # the health rows queued so far, written now rather than during the next timing
@@ -174,25 +201,30 @@ def measure_batch(ids: list[str], batch_ids: list[str]) -> dict:
 
 
 def main() -> int:
+    from bench.databases import SCALE_DATABASES
+
     parser = argparse.ArgumentParser()
-    parser.add_argument("--scale", choices=["full", "small"], default=os.environ.get("BENCH_SCALE", "full"))
+    parser.add_argument("--scale", choices=sorted(SCALE_DATABASES), default=os.environ.get("BENCH_SCALE", "full"))
     parser.add_argument("--skip-api", action="store_true")
     parser.add_argument("--sample", type=int, default=300)
     parser.add_argument("--generate-only", action="store_true", help="create the data set and stop")
     args = parser.parse_args()
+    os.environ["BENCH_SCALE"] = args.scale  # bench/settings.py: the scale's own database and Redis DB
 
     import django
 
     django.setup()
     ensure_database()
+    from django.conf import settings
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from bench.datagen import SCALES, ensure_data
+    from bench.datagen import SCALES, disk_usage, ensure_data, generation_record
     from customers.models import Customer
 
     scale = SCALES[args.scale]
-    log(f"data set ({scale.name}): {scale.customers:,} customers, {scale.events:,} events, {scale.tickets:,} tickets")
+    database = settings.DATABASES["default"]["NAME"]
+    log(f"data set ({scale.name}, {database}): {scale.customers:,} customers, {scale.events:,} events, {scale.tickets:,} tickets")
     have = ensure_data(scale, log=log)
     if args.generate_only:
         return 0
@@ -208,6 +240,12 @@ def main() -> int:
     results: dict = {"scale": have, "cores": os.cpu_count(), "bench_scale": scale.name}
     log("cold enrichment ...")
     results.update(measure_cold(ids))
+    if scale.compare_with:
+        from bench.compare import measure_vs
+
+        log(f"cold enrichment, {scale.compare_with} and {scale.name} in alternating rounds ...")
+        url, redis_url = os.environ["DATABASE_URL"], settings.REDIS_URL
+        results.update(measure_vs(scale.name, scale.compare_with, url=url, redis_url=redis_url, sample=args.sample))
     log("cache tiers ...")
     results.update(measure_cache(ids))
     log("batch refresh ...")
@@ -217,14 +255,21 @@ def main() -> int:
 
         log("API under load (gunicorn) ...")
         results.update(measure_api(ids))
+    results.update(disk_usage())
+    generation = generation_record(scale.name)
+    if generation:
+        results |= {"generation": generation, "generation_seconds": generation["generation_seconds"]}
+    write_results(scale.name, results)
+    return 0
 
+
+def write_results(scale_name: str, results: dict) -> None:
     results = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in results.items()}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = "latest.json" if scale.name == "full" else f"latest-{scale.name}.json"
+    name = "latest.json" if scale_name == "full" else f"latest-{scale_name}.json"
     (RESULTS / name).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print_table(results)
     log(f"written: bench/results/{name}")
-    return 0
 
 
 TARGETS = [
@@ -236,6 +281,7 @@ TARGETS = [
     ("api_vs_bare", "API throughput / bare DRF view", ">=", 0.7),
     ("api_experiment_vs_bare", "API throughput, experiment running / bare DRF view", ">=", 0.7),
     ("batch_vs_loop", "batch refresh / one-by-one loop", ">=", 10.0),
+    ("cold_xl_vs_full", "cold p50 at xl / at full (same run, alternating)", "<=", 1.2),
 ]
 
 
@@ -243,14 +289,17 @@ def print_table(results: dict) -> None:
     log("")
     log(f"{'figure':<50} {'value':>10}  target   ok")
     for key, label, op, target in TARGETS:
-        if key not in results:
+        if not isinstance(results.get(key), int | float):
+            if key in results:
+                log(f"{label:<50} {results[key]}")
             continue
         value = results[key]
         ok = value <= target if op == "<=" else value >= target
         log(f"{label:<50} {value:>10.3f}  {op} {target:<5} {'yes' if ok else 'NO'}")
     log("")
     for key in ("cold_p50_ms", "cold_p99_ms", "floor_sql_p50_ms", "l2_p50_ms", "floor_redis_p50_ms", "l1_p50_ms",
-                "api_rps", "bare_rps", "batch_per_s", "loop_per_s", "web_rss_mb"):
+                "api_rps", "bare_rps", "batch_per_s", "loop_per_s", "web_rss_mb", "cold_p50_full_ms", "cold_p50_xl_ms",
+                "floor_sql_p50_full_ms", "floor_sql_p50_xl_ms", "generation_seconds", "disk_pretty"):
         if key in results:
             log(f"  {key:<22} {results[key]}")
 

@@ -1,10 +1,14 @@
 """Settings for `make bench`: PostgreSQL and Redis, production-like (DEBUG off,
-persistent pooled connections), its own database and Redis DB."""
+persistent pooled connections), its own database and Redis DB per scale
+(bench/databases.py; ``BENCH_SCALE``, set by ``bench.run --scale``)."""
 
 import os
 
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/enrichment_bench")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
+from bench.databases import scale_urls
+
+_DATABASE_URL, _REDIS_URL = scale_urls(os.environ.get("BENCH_SCALE", "full"))
+os.environ.setdefault("DATABASE_URL", _DATABASE_URL)
+os.environ.setdefault("REDIS_URL", _REDIS_URL)
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from config.settings.base import *
@@ -12,4 +16,3 @@ from config.settings.base import *
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 ROOT_URLCONF = "bench.urls"
-
