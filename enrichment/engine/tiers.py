@@ -58,7 +58,7 @@ class _JoinedResp:
     """A Redis command packer writing the whole command as one bytes object.
     hiredis's packer, redis-py's default, copies a multi-megabyte command
     over and over (9 ms for a chunk of 500 contexts, against under 1 ms for
-    this join, measured); used for the chunk writes only (:meth:`L2Cache._bulk`)."""
+    this join, measured); used for the chunk writes only (:meth:`L2Cache._bulk_client`)."""
 
     def pack(self, *args: Any) -> list[bytes]:
         parts = [b"*%d\r\n" % len(args)]
@@ -80,7 +80,7 @@ class L2Cache:
         self._down = False
         self._prefix = f"{backend.key_prefix}:{backend.version}:" if backend.key_func is default_key_func else None
         self._store_script: Any = None
-        self._bulk_client: Any = None
+        self._bulk: tuple[Any, Any] | None = None  # (the usual client's pool, the chunk writer's client)
 
     # -- health ---------------------------------------------------------------------------
     @property
@@ -107,7 +107,7 @@ class L2Cache:
     def _client(self) -> Any:
         return self.backend.client.get_client(write=True)
 
-    def _bulk(self) -> Any:
+    def _bulk_client(self) -> Any:
         """A client of the same server for the chunk writes, whose commands are
         packed by :class:`_JoinedResp` (its own small pool); the usual client
         when the pool is not a plain one (e.g. Sentinel)."""
@@ -115,11 +115,13 @@ class L2Cache:
         pool = client.connection_pool
         if type(pool) is not redis.ConnectionPool:
             return client
-        if self._bulk_client is None:
+        bulk = self._bulk
+        if bulk is None or bulk[0] is not pool:
             kwargs = {k: v for k, v in pool.connection_kwargs.items() if k not in _POOL_OWN}  # the new pool makes its own
             kwargs["command_packer"] = _JoinedResp()
-            self._bulk_client = redis.Redis(connection_pool=redis.ConnectionPool(pool.connection_class, max_connections=4, **kwargs))
-        return self._bulk_client
+            own_pool = redis.ConnectionPool(pool.connection_class, max_connections=4, **kwargs)
+            bulk = self._bulk = (pool, redis.Redis(connection_pool=own_pool))
+        return bulk[1]
 
     # -- operations -------------------------------------------------------------------------
     def get(self, key: str) -> bytes | None:
@@ -158,7 +160,7 @@ class L2Cache:
             keys += (self.key(key), self.key(generation_key))
             args += (expected, value)
         try:
-            client = self._bulk()
+            client = self._bulk_client()
             if self._store_script is None:
                 self._store_script = client.register_script(_STORE_IF_CURRENT)
             self._store_script(keys=keys, args=args, client=client)
