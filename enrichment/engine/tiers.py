@@ -61,6 +61,8 @@ class _JoinedResp:
     this join, measured); used for the chunk writes only (:meth:`L2Cache._bulk_client`)."""
 
     def pack(self, *args: Any) -> list[bytes]:
+        name = args[0] if isinstance(args[0], bytes) else str(args[0]).encode()
+        args = (*name.split(), *args[1:])  # "SCRIPT LOAD" is two words, as redis-py's packers send it
         parts = [b"*%d\r\n" % len(args)]
         for arg in args:
             data = arg if isinstance(arg, bytes) else str(arg).encode()

@@ -10,10 +10,12 @@ import json
 import pytest
 import redis
 from django.core.cache import caches
+from redis.connection import Encoder, PythonRespSerializer
 
 from customers.selectors import customer_ref_get
 from enrichment.engine.cache import context_key
 from enrichment.engine.service import ContextEnrichmentService
+from enrichment.engine.tiers import _JoinedResp
 from enrichment.ops.l1 import reset_l1
 from tests.enrichment.engine.test_batch import make_customers
 
@@ -98,3 +100,9 @@ def test_an_entry_of_the_previous_layout_is_a_miss_and_is_replaced(acme, setting
     reset_l1()
     assert svc.enrich_context("customer_123").cache_hit is False
     assert "exp" in raw_entry("customer_123")
+
+
+def test_the_chunk_writers_packer_sends_what_redis_py_sends():
+    reference = PythonRespSerializer(6000, Encoder("utf-8", "strict", False).encode)
+    for args in [("EVALSHA", "0123abcd", 2, "ctx:1", "ctxgen:1", 300, b"", b"x" * 7000), ("SCRIPT LOAD", "return 1"), ("GET", "clé")]:
+        assert b"".join(_JoinedResp().pack(*args)) == b"".join(reference.pack(*args))
