@@ -10,6 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from billing.models import LIVE_STATUSES, Invoice, InvoiceStatus, Subscription
 from config.db import CompiledQuery, PlannedQuery
+from config.pg_types import any_of
 from customers.models import Customer
 
 _FIELDS = (
@@ -85,7 +86,7 @@ def subscriptions_current(*, customer_pks: Sequence[int], today: dt.date) -> dic
         (planned,) = subscriptions_current_planned(customer_pk=customer_pks[0], today=today)
         rows = planned.query.rows(**planned.values)
     else:
-        rows = _subscriptions(Q(customer_id__in=customer_pks), since, today)
+        rows = _subscriptions(any_of("customer_id", customer_pks), since, today)
     current: dict[int, dict[str, Any]] = {}
     for row in rows:
         if row[0] not in current:

@@ -11,6 +11,7 @@ from django.db.models import Case, Count, DateField, Exists, F, IntegerField, Ou
 from django.db.models.functions import TruncDate
 
 from config.db import CompiledQuery, PlannedQuery
+from config.pg_types import any_of
 from customers.models import Contact, Customer, EngagementDaily, EngagementEvent, EngagementKind
 from customers.windows import Split, Window, split
 
@@ -63,7 +64,7 @@ def customer_refs_get(*, external_ids: Sequence[str]) -> dict[str, CustomerRef]:
     if len(external_ids) == 1:
         rows = _REF_QUERY.rows(external_id=external_ids[0])
     else:
-        rows = Customer.objects.filter(external_id__in=list(external_ids)).values_list(*_REF_FIELDS)
+        rows = Customer.objects.filter(any_of("external_id", external_ids)).values_list(*_REF_FIELDS)
     return {row[1]: CustomerRef(*row) for row in rows}
 
 
@@ -308,8 +309,8 @@ def engagement_windows(*, customer_pks: Sequence[int], now: dt.datetime) -> dict
         rows = window_query.query.rows(**window_query.values)
         last_logins = last_login_query.query.rows(**last_login_query.values)
     else:
-        rows = _window_rows(Q(customer_id__in=customer_pks), cut)
-        last_logins = _last_login_rows(Q(pk__in=customer_pks), now)
+        rows = _window_rows(any_of("customer_id", customer_pks), cut)
+        last_logins = _last_login_rows(any_of("pk", customer_pks), now)
     windows = {pk: EngagementWindow({}, {}, 0, None, {}) for pk in customer_pks}
     for customer_id, kind, feature, login_day, current, previous in rows:
         window = windows[customer_id]

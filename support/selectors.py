@@ -14,6 +14,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from config.db import CompiledQuery, PlannedQuery
+from config.pg_types import any_of
 from customers import windows
 from support.models import OPEN_TICKET_STATUSES, Incident, IncidentStatus, Ticket, TicketPriority, TicketStatus
 
@@ -121,7 +122,7 @@ def ticket_stats_by_category(*, customer_pks: Sequence[int], window: windows.Win
         (planned,) = ticket_stats_planned(customer_pk=customer_pks[0], window=window)
         rows = planned.query.rows(**planned.values)
     else:
-        rows = _stats(Q(customer_id__in=customer_pks), window)
+        rows = _stats(any_of("customer_id", customer_pks), window)
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         grouped[row[0]].append(dict(zip(_STATS_FIELDS, row, strict=True)))
@@ -141,7 +142,7 @@ def tickets_recent(*, customer_pks: Sequence[int]) -> dict[int, RecentTickets]:
     """The :data:`RECENT_TICKETS` newest tickets and the :data:`OPEN_TICKETS`
     newest open tickets of each customer, in one query."""
     rows = _RECENT_ONE.rows(pk=customer_pks[0]) if len(customer_pks) == 1 else _recent(
-        Q(customer_id__in=customer_pks), RECENT_TICKETS, OPEN_TICKETS
+        any_of("customer_id", customer_pks), RECENT_TICKETS, OPEN_TICKETS
     )
     grouped: dict[int, RecentTickets] = defaultdict(RecentTickets)
     for row in rows:
@@ -294,7 +295,7 @@ def ticket_agents_rated(*, customer_pks: Sequence[int]) -> dict[int, list[dict[s
     """Per customer, each agent (assignee) who solved rated tickets of theirs:
     solved count, CSAT sum and count. One grouped query over the customers'
     tickets (the ``(customer, created_at)`` index), whatever their number."""
-    rows = _AGENTS_ONE.rows(pk=customer_pks[0]) if len(customer_pks) == 1 else _agents_rated(Q(customer_id__in=list(customer_pks)))
+    rows = _AGENTS_ONE.rows(pk=customer_pks[0]) if len(customer_pks) == 1 else _agents_rated(any_of("customer_id", customer_pks))
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         grouped[row[0]].append(dict(zip(_AGENT_FIELDS, row, strict=True)))

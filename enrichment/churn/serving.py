@@ -186,8 +186,8 @@ def churn_apply(health: AccountHealth, sections: Mapping[str, Any]) -> AccountHe
         return replace(health, churn_model=CANCELED)
     model = serving_model()
     facts = facts_from_sections(sections) if model is not None and model.serves else None
-    if model is None or facts is None:
-        return replace(health, churn_model=RULES)
+    if model is None or facts is None:  # (the assessment's own churn_model is already the rules')
+        return health if health.churn_model == RULES else replace(health, churn_model=RULES)
     probability, factors = model.score(facts)
     risk = round(probability, 3)
     return replace(

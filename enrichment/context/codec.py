@@ -9,6 +9,13 @@ Both directions are compiled once per dataclass into a plain function (one
 expression per field, chosen from the field's type hint), because a generic
 walk that inspects every value costs several times more on the hot paths: the
 cold enrichment writes the JSON, the batch refresh writes thousands.
+
+The bytes themselves are written and read by orjson (:func:`json_bytes`,
+:func:`json_loads`): it serialises the frozen dataclasses, dates and
+datetimes (ISO 8601, as ``isoformat()``) natively, with decimals as strings,
+so a context's JSON is written without building its dicts first
+(:meth:`~enrichment.context.enriched.EnrichedContext.to_json`), and parsed in
+a third of ``json.loads``'s time.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ import types
 import typing
 from decimal import Decimal
 from typing import Any, TypeVar
+
+import orjson
 
 T = TypeVar("T")
 
@@ -163,3 +172,59 @@ def _value_decoder(tp: Any) -> typing.Callable[[Any], Any]:
 
 def from_jsonable(cls: type[T], data: dict[str, Any]) -> T:
     return _decoder(cls)(data)
+
+
+# -- bytes ----------------------------------------------------------------------------
+
+
+@functools.cache
+def _fields_getter(cls: type) -> typing.Callable[[Any], dict[str, Any]]:
+    """``{field: value}`` of a dataclass, values as they are (orjson writes them)."""
+    env: dict[str, Any] = {}
+    items = ", ".join(f"{field.name!r}: o.{field.name}" for field in dataclasses.fields(cls))
+    exec(f"def fields(o):\n    return {{{items}}}\n", env)  # noqa: S102 - generated from the dataclass's own fields
+    return env["fields"]
+
+
+_GETTERS: dict[type, typing.Callable[[Any], dict[str, Any]]] = {}
+
+
+def _orjson_default(value: Any) -> Any:
+    """What orjson is not left to write itself, as :func:`to_jsonable` writes it:
+    dataclasses as their fields (orjson's own path for slotted dataclasses is
+    several times slower than this generated getter), decimals as strings."""
+    getter = _GETTERS.get(type(value))
+    if getter is not None:
+        return getter(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        getter = _GETTERS[type(value)] = _fields_getter(type(value))
+        return getter(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float):  # a float subclass (numpy's float64): the float json.dumps writes
+        return float(value)
+    if isinstance(value, int):
+        return int(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def json_bytes(value: Any) -> bytes:
+    """``value`` as compact JSON bytes: dataclasses (as their fields), dates and
+    datetimes (ISO 8601) and decimals (strings) as :func:`to_jsonable` gives
+    them. Raises ``TypeError`` for anything else orjson cannot write (e.g. a
+    dict with keys that are not strings, an integer beyond 64 bits)."""
+    return orjson.dumps(value, default=_orjson_default, option=orjson.OPT_PASSTHROUGH_DATACLASS)
+
+
+def json_fragment(value: Any, shared: dict[int, tuple[Any, Any]]) -> Any:
+    """``value`` (immutable) as JSON already written, written once per ``shared``
+    memo however many documents of a batch contain that very object (the
+    memo keeps it alive, so its id stays its own)."""
+    hit = shared.get(id(value))
+    if hit is None:
+        hit = shared[id(value)] = (value, orjson.Fragment(json_bytes(value)))
+    return hit[1]
+
+
+json_loads: typing.Callable[[bytes | str], Any] = orjson.loads
+"""Parse JSON (``orjson.JSONDecodeError``, a ``ValueError``, when malformed); orjson's own function, no wrapper (the L2 hit path)."""

@@ -16,10 +16,13 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from enrichment.context.codec import decode_value, field_types
+from enrichment.context.codec import decode_value, field_types, json_loads
 from enrichment.context.enriched import EnrichedContext, decode_extensions
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(EnrichedContext))
+# The entry's JSON, in the memo every copy of it shares: parsed (_DATA) or as cached (_RAW).
+_DATA = ("json",)
+_RAW = ("json-bytes",)
 
 
 def _lazy_field(name: str) -> property:
@@ -43,19 +46,36 @@ class LazyEnrichedContext(EnrichedContext):
 
     def __init__(
         self,
-        data: dict[str, Any],
+        data: dict[str, Any] | None = None,
         *,
         tier: str,
         cache_hit: bool = True,
         latency_ms: float = 0.0,
         memo: dict | None = None,
+        raw: bytes | None = None,
     ):
+        """From the context's JSON: ``data`` (its ``to_dict`` form), or ``raw``
+        (those bytes, parsed on first use: a context that is cached but never
+        read costs nothing to keep), or the ``memo`` of another copy."""
         state = self.__dict__
-        state["_data"] = data
+        memo = {} if memo is None else memo
+        if data is not None:
+            memo[_DATA] = data
+        elif raw is not None:
+            memo[_RAW] = raw
+        state["_memo"] = memo
         state["_tier"] = tier
-        state["_memo"] = {} if memo is None else memo
         state["cache_hit"] = cache_hit
         state["enrichment_latency_ms"] = latency_ms
+
+    @property
+    def _data(self) -> dict[str, Any]:
+        """The context's JSON as a dict, parsed from the raw bytes once per entry."""
+        memo = self.__dict__["_memo"]
+        data = memo.get(_DATA)
+        if data is None:
+            data = memo[_DATA] = json_loads(memo[_RAW])
+        return data
 
     def memoized(self, key: Any, build: Any) -> Any:
         memo = self.__dict__["_memo"]
@@ -65,7 +85,7 @@ class LazyEnrichedContext(EnrichedContext):
 
     # -- decoding -----------------------------------------------------------------
     def _decode_field(self, name: str) -> Any:
-        data = self.__dict__["_data"]
+        data = self._data
         hints = field_types(EnrichedContext)
         if name == "account_health":
             health = dict(data.get("account_health") or {})
@@ -87,8 +107,7 @@ class LazyEnrichedContext(EnrichedContext):
 
     # -- cheap derived copies -------------------------------------------------------
     def with_tier(self, tier: str) -> LazyEnrichedContext:
-        state = self.__dict__
-        return LazyEnrichedContext(state["_data"], tier=tier, latency_ms=self.enrichment_latency_ms, memo=state["_memo"])
+        return LazyEnrichedContext(tier=tier, latency_ms=self.enrichment_latency_ms, memo=self.__dict__["_memo"])
 
     def with_latency(self, latency_ms: float) -> LazyEnrichedContext:
         copy = LazyEnrichedContext.__new__(LazyEnrichedContext)
@@ -102,21 +121,21 @@ class LazyEnrichedContext(EnrichedContext):
 
     def section_versions(self) -> dict[str, str]:
         """Each section's data version as stamped when it was computed."""
-        return {key: src.get("version", "") for key, src in (self.__dict__["_data"].get("sources") or {}).items()}
+        return {key: src.get("version", "") for key, src in (self._data.get("sources") or {}).items()}
 
     def fetched_at(self) -> dict[str, tuple[dt.datetime, int]]:
         return {
             key: (dt.datetime.fromisoformat(src["fetched_at"]), src["ttl"])
-            for key, src in (self.__dict__["_data"].get("sources") or {}).items()
+            for key, src in (self._data.get("sources") or {}).items()
         }
 
     # -- EnrichedContext API without decoding ------------------------------------------
     @property
     def customer_id(self) -> str:
-        return self.__dict__["_data"]["customer_intelligence"]["customer_id"]
+        return self._data["customer_intelligence"]["customer_id"]
 
     def to_dict(self) -> dict[str, Any]:
-        data = dict(self.__dict__["_data"])
+        data = dict(self._data)
         tier = self.__dict__["_tier"]
         data["cache_hit"] = self.cache_hit
         data["enrichment_latency_ms"] = self.enrichment_latency_ms
@@ -124,7 +143,7 @@ class LazyEnrichedContext(EnrichedContext):
         return data
 
     def get_summary(self) -> dict[str, Any]:
-        data = self.__dict__["_data"]
+        data = self._data
         intel, health = data["customer_intelligence"], data["account_health"]
         return {
             "company_name": intel["company_name"],

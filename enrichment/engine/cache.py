@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -28,6 +29,7 @@ from typing import Any, NamedTuple
 import structlog
 from django.utils import timezone
 
+from enrichment.context.codec import json_bytes, json_loads
 from enrichment.context.enriched import SCHEMA_VERSION, EnrichedContext
 from enrichment.context.lazy import LazyEnrichedContext
 from enrichment.engine.tiers import L2Cache
@@ -50,7 +52,7 @@ def generation_key(customer_id: str) -> str:
 def mark_hit(context: EnrichedContext, tier: str) -> EnrichedContext:
     """The context as served from a cache tier (``l1`` or ``l2``)."""
     if isinstance(context, LazyEnrichedContext):
-        return context.with_tier(tier)
+        return context if context.cache_hit and context.cache_tier == tier else context.with_tier(tier)
     return dataclasses.replace(
         context,
         cache_hit=True,
@@ -107,11 +109,19 @@ class ContextCache:
     """L1 then L2, with a generation per customer that makes invalidation win
     over a computation already in flight, and the freshness rules.
 
-    An L2 entry is ``{"gen": <generation>, "context": <to_dict() JSON>}``. The
-    generation is read (in the same MGET as the entry) before a context is
-    computed and stored with it; invalidation writes a new random generation
-    before deleting the entry. A context computed from data read before an
-    invalidation is therefore stored under the old generation and never served.
+    An L2 entry is the JSON ``{"gen": <generation>, "exp": <epoch seconds>,
+    "ver": <versions stamp>, "context": <to_dict() JSON>}``. The generation is
+    read before a context is computed, and the entry is written only if the
+    customer's generation key still holds it (one Lua call for a whole chunk,
+    :meth:`~enrichment.engine.tiers.L2Cache.store_if_current`); invalidation
+    writes a new random generation and deletes the entry in one transaction.
+    A context computed from data read before an invalidation is therefore
+    never stored after it, and a hit is a single ``GET``.
+
+    ``exp`` is when the entry's first section expires (the earliest
+    ``fetched_at + ttl``) and ``ver`` the data versions its sections were
+    computed from (:func:`versions_stamp`), so a hit is fresh after two
+    comparisons; only an entry failing them is examined section by section.
 
     ``versions`` returns the current data version of each versioned section
     (e.g. the published incidents); a cached section stamped with another
@@ -135,11 +145,16 @@ class ContextCache:
             hit = self.l1.get(context_key(customer_id))
             if hit is not None:
                 return CacheLookup(hit, "l1", _NOTHING, None)
-        cached, generation = self.get_l2(customer_id)
-        return self._lookup(cached, generation)
+        if self.l2 is None:
+            return MISS
+        lookup = self._from_l2(customer_id, self.l2.get(context_key(customer_id)))
+        if lookup.context is None:  # a miss: the generation to store the computed context under
+            return CacheLookup(None, None, _NOTHING, self.generations([customer_id]).get(customer_id))
+        return lookup
 
     def get_many(self, customer_ids: Sequence[str]) -> dict[str, CacheLookup]:
-        """:meth:`get` for many customers: L1 first, then one L2 MGET for the rest."""
+        """:meth:`get` for many customers: L1 first, then one L2 MGET for the
+        rest (and one for the generations of the misses)."""
         found: dict[str, CacheLookup] = {}
         rest = []
         for customer_id in customer_ids:
@@ -148,16 +163,41 @@ class ContextCache:
                 found[customer_id] = CacheLookup(hit, "l1", _NOTHING, None)
             else:
                 rest.append(customer_id)
-        from_l2, generations = self.get_many_l2(rest)
-        for customer_id in rest:
-            found[customer_id] = self._lookup(from_l2.get(customer_id), generations.get(customer_id))
+        if self.l2 is None or not rest:
+            found.update((cid, MISS) for cid in rest)
+            return found
+        missed = []
+        for customer_id, raw in zip(rest, self.l2.get_many([context_key(cid) for cid in rest]), strict=True):
+            lookup = self._from_l2(customer_id, raw)
+            found[customer_id] = lookup
+            if lookup.context is None:
+                missed.append(customer_id)
+        generations = self.generations(missed)
+        for customer_id in missed:
+            found[customer_id] = CacheLookup(None, None, _NOTHING, generations.get(customer_id))
         return found
 
-    def _lookup(self, cached: EnrichedContext | None, generation: str | None) -> CacheLookup:
-        if cached is None:
-            return CacheLookup(None, None, _NOTHING, generation)
-        stale = expired_sections(cached, timezone.now()) | self._outdated(cached)
-        return CacheLookup(cached, "l2", frozenset(stale) if stale else _NOTHING, generation)
+    def _from_l2(self, customer_id: str, raw: bytes | None) -> CacheLookup:
+        """An L2 entry as a lookup: fresh when it expires later and was computed
+        from the current data versions, else with its stale sections."""
+        if raw is None:
+            return MISS
+        entry = _entry(raw, customer_id)
+        if entry is None:
+            return MISS
+        context = LazyEnrichedContext(entry["context"], tier="l2")
+        generation = entry.get("gen")
+        if entry["exp"] > time.time() and entry.get("ver") == self._current_stamp():
+            return CacheLookup(context, "l2", _NOTHING, generation)
+        try:
+            stale = expired_sections(context, timezone.now()) | self._outdated(context)
+        except (KeyError, TypeError, ValueError):
+            logger.warning("context_cache_entry_unreadable", customer_id=customer_id)
+            return MISS
+        return CacheLookup(context, "l2", frozenset(stale) if stale else _NOTHING, generation)
+
+    def _current_stamp(self) -> str:
+        return versions_stamp(self.versions()) if self.versions is not None else ""
 
     def _outdated(self, cached: EnrichedContext) -> set[str]:
         if self.versions is None:
@@ -169,53 +209,45 @@ class ContextCache:
         return {key for key, version in current.items() if version and stamped.get(key, "") != version}
 
     def get_l2(self, customer_id: str) -> tuple[EnrichedContext | None, str | None]:
-        """The L2 entry if still current, and the customer's generation."""
-        if self.l2 is None:
-            return None, None
-        key, gen_key = context_key(customer_id), generation_key(customer_id)
-        values = self.l2.get_many([key, gen_key])
-        generation = values.get(gen_key)
-        return _current(values.get(key), generation, customer_id), generation
-
-    def get_many_l2(self, customer_ids: Sequence[str]) -> tuple[dict[str, EnrichedContext], dict[str, str | None]]:
-        if self.l2 is None or not customer_ids:
-            return {}, {}
-        keys = {context_key(cid): cid for cid in customer_ids}
-        gen_keys = {generation_key(cid): cid for cid in customer_ids}
-        values = self.l2.get_many([*keys, *gen_keys])
-        generations = {cid: values.get(gen_key) for gen_key, cid in gen_keys.items()}
-        found: dict[str, EnrichedContext] = {}
-        for key, cid in keys.items():
-            context = _current(values.get(key), generations[cid], cid)
-            if context is not None:
-                found[cid] = context
-        return found, generations
+        """The L2 entry (fresh or not) and the customer's generation."""
+        lookup = self.get(customer_id, skip_l1=True)
+        return lookup.context, lookup.generation
 
     def generations(self, customer_ids: Sequence[str]) -> dict[str, str | None]:
-        """The current generations, read before computing (a forced refresh)."""
+        """The current generations, read before computing (a forced refresh, a miss)."""
         if self.l2 is None or not customer_ids:
             return {}
-        keys = {generation_key(cid): cid for cid in customer_ids}
-        return {keys[key]: value for key, value in self.l2.get_many(list(keys)).items()}
+        raws = self.l2.get_many([generation_key(cid) for cid in customer_ids])
+        return {cid: _generation(raw) for cid, raw in zip(customer_ids, raws, strict=True)}
 
     # -- writes -----------------------------------------------------------------------
     def set_many(self, contexts: Sequence[EnrichedContext], *, generations: Mapping[str, str | None]) -> None:
-        """Store freshly computed contexts in both tiers (one L2 write for all).
-        L1 keeps them in their cached form, so L1 hits share decoded sections
-        and renderings."""
-        entries = {c.customer_id: c.to_dict() for c in contexts}
-        if self.l2 is not None:
-            payload = {context_key(cid): {"gen": generations.get(cid), "context": data} for cid, data in entries.items()}
-            if len(payload) == 1:
-                ((key, value),) = payload.items()
-                self.l2.set(key, value)
-            else:
-                self.l2.set_many(payload)
-        for cid, data in entries.items():
-            self.l1.set(context_key(cid), LazyEnrichedContext(data, tier="l1"))
+        """Store freshly computed contexts in both tiers (one L2 round trip for
+        all, each entry only if its generation is still the one read before
+        computing it). L1 keeps them as their JSON bytes, parsed only if read,
+        so L1 hits share decoded sections and renderings."""
+        store = self.l2 is not None and self.l2.available
+        stamp_keys = tuple(self.versions()) if store and self.versions is not None else ()
+        entries = []
+        shared: dict[int, tuple[Any, Any]] = {}  # the chunk's SourceInfo objects, each written once
+        for context in contexts:
+            customer_id = context.customer_id
+            key = context_key(customer_id)
+            body = context.to_json(shared=shared)
+            if store:
+                generation = generations.get(customer_id)
+                head = json_bytes({"gen": generation, "exp": _expiry(context), "ver": _context_stamp(context, stamp_keys)})
+                expected = b"" if generation is None else json_bytes(generation)
+                entries.append((key, generation_key(customer_id), expected, head[:-1] + b',"context":' + body + b"}"))
+            self.l1.set(key, LazyEnrichedContext(raw=body, tier="l1"))
+        if entries:
+            assert self.l2 is not None
+            self.l2.store_if_current(entries)
 
     def set_l1(self, context: EnrichedContext) -> None:
-        self.l1.set(context_key(context.customer_id), context)
+        """Keep an L2 hit in this process, as served from L1."""
+        if self.l1.max_entries > 0:
+            self.l1.set(context_key(context.customer_id), mark_hit(context, "l1"))
 
     def delete_many(self, customer_ids: Sequence[str]) -> None:
         """:meth:`delete` for many customers in one L2 round trip; raises
@@ -227,8 +259,8 @@ class ContextCache:
         if self.l2 is None or not customer_ids:
             return
         ttl = max(2 * self.l2.ttl, 3600)
-        generations = {generation_key(cid): uuid.uuid4().hex for cid in customer_ids}
-        self.l2.replace_many(generations, [context_key(cid) for cid in customer_ids], ttl=ttl)
+        generations = {generation_key(cid): json_bytes(uuid.uuid4().hex) for cid in customer_ids}
+        self.l2.replace(generations, [context_key(cid) for cid in customer_ids], ttl=ttl)
 
     def delete(self, customer_id: str) -> None:
         """Invalidate: a new generation (so an in-flight computation cannot
@@ -238,20 +270,48 @@ class ContextCache:
         self.delete_many([customer_id])
 
 
-def _current(entry: Any, generation: str | None, customer_id: str) -> LazyEnrichedContext | None:
-    if not isinstance(entry, dict) or entry.get("gen") != generation:
+def versions_stamp(versions: Mapping[str, str]) -> str:
+    """The data versions of the versioned sections as one string: an entry
+    whose stamp equals the current one has no outdated section."""
+    return ";".join(f"{key}={version}" for key, version in versions.items())
+
+
+def _context_stamp(context: EnrichedContext, keys: Sequence[str]) -> str:
+    sources = context.sources
+    return versions_stamp({key: sources[key].version if key in sources else "" for key in keys})
+
+
+_NEVER = 4_102_444_800.0  # 2100-01-01: an entry without sections has nothing to expire
+
+
+def _expiry(context: EnrichedContext) -> float:
+    """When the context's first section expires (epoch seconds)."""
+    return min((src.fetched_at.timestamp() + src.ttl for src in context.sources.values()), default=_NEVER)
+
+
+def _generation(raw: bytes | None) -> str | None:
+    if raw is None:
         return None
-    return _lazy(entry.get("context"), customer_id)
-
-
-def _lazy(data: Any, customer_id: str) -> LazyEnrichedContext | None:
-    """Wrap a cached payload; a malformed entry is a miss, not an error."""
     try:
-        context = LazyEnrichedContext(data, tier="l2")
-        if context.customer_id != customer_id or data.get("schema_version") != SCHEMA_VERSION:
+        value = json_loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _entry(raw: bytes, customer_id: str) -> dict[str, Any] | None:
+    """A cached entry if it is one for this customer and schema (else, e.g.
+    an entry of an older layout or garbage, a miss rather than an error)."""
+    try:
+        entry = json_loads(raw)
+        context = entry["context"]
+        if (
+            type(entry["exp"]) not in (int, float)
+            or context["schema_version"] != SCHEMA_VERSION
+            or context["customer_intelligence"]["customer_id"] != customer_id
+        ):
             raise ValueError("entry for another customer or schema")
-        context.fetched_at()
-    except Exception:  # noqa: BLE001
+    except (KeyError, TypeError, ValueError):
         logger.warning("context_cache_entry_unreadable", customer_id=customer_id)
         return None
-    return context
+    return entry

@@ -11,13 +11,11 @@ bounds the run.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
-import gc
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -289,20 +287,6 @@ def _assemble(
         sources=sources,
         degraded=tuple(degraded),
     )
-
-
-@contextlib.contextmanager
-def collector_paused(pause: bool) -> Iterator[None]:
-    """A chunk allocates tens of thousands of small acyclic objects; letting the
-    cyclic collector run over them repeatedly doubled the cost (measured)."""
-    was_enabled = gc.isenabled()
-    if pause and was_enabled:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if pause and was_enabled:
-            gc.enable()
 
 
 def _fetch_in_thread(

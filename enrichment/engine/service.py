@@ -34,9 +34,10 @@ from customers.selectors import CustomerRef, customer_refs_chunks, customer_refs
 from enrichment.context.enriched import EnrichedContext
 from enrichment.context.exceptions import ContextEnrichmentError, ContextUnavailable, CustomerNotFound, InvalidLookup
 from enrichment.engine.cache import MISS, CacheLookup, ContextCache, context_key, mark_hit, with_latency
+from enrichment.engine.chunks import collector_paused, refresh_running, refreshing
 from enrichment.engine.lookups import CustomerId, customer_id_resolve, validate_customer_id
 from enrichment.engine.refs import KnownRefs
-from enrichment.engine.runner import ProviderRunner, RefOutdated, collector_paused
+from enrichment.engine.runner import ProviderRunner, RefOutdated
 from enrichment.engine.tiers import L2Cache, L2Unavailable
 from enrichment.history.writer import health_record_many
 from enrichment.ops import metrics
@@ -189,17 +190,22 @@ class ContextEnrichmentService:
         were refreshed (unknown or malformed ids are skipped)."""
         ids = list(dict.fromkeys(customer_ids))
         done = 0
-        for start in range(0, len(ids), chunk_size):
-            results = self.enrich_many(ids[start : start + chunk_size], force_refresh=True)
-            done += sum(1 for value in results.values() if isinstance(value, EnrichedContext))
+        with refreshing() as chunk_done:
+            for start in range(0, len(ids), chunk_size):
+                results = self.enrich_many(ids[start : start + chunk_size], force_refresh=True)
+                done += sum(1 for value in results.values() if isinstance(value, EnrichedContext))
+                del results
+                chunk_done()
         return done
 
     def refresh_all(self, *, chunk_size: int = CHUNK_SIZE) -> int:
         """Recompute and cache every customer's context, a chunk at a time."""
         done = 0
-        for refs in customer_refs_chunks(chunk_size=chunk_size):
-            lookups = self._forced([ref.external_id for ref in refs])
-            done += len(self._compute_and_store(refs, lookups=lookups, started=time.perf_counter(), strict=False))
+        with refreshing() as chunk_done:
+            for refs in customer_refs_chunks(chunk_size=chunk_size):
+                lookups = self._forced([ref.external_id for ref in refs])
+                done += len(self._compute_and_store(refs, lookups=lookups, started=time.perf_counter(), strict=False))
+                chunk_done()
         return done
 
     # -- the one path ---------------------------------------------------------------------
@@ -230,7 +236,7 @@ class ContextEnrichmentService:
         if self.cache is None:
             return {}
         generations = self.cache.generations(customer_ids)
-        return {cid: CacheLookup(None, None, frozenset(), generations.get(cid)) for cid in customer_ids}
+        return {cid: CacheLookup(None, None, MISS.stale, generations.get(cid)) for cid in customer_ids}
 
     @staticmethod
     def _serve_l1(context: EnrichedContext, started: float) -> EnrichedContext:
@@ -246,7 +252,7 @@ class ContextEnrichmentService:
         if lookup.tier == "l1":
             return self._serve_l1(context, started)
         if self.cache is not None:
-            self.cache.set_l1(mark_hit(context, "l1"))
+            self.cache.set_l1(context)
         metrics.observe_context(metrics.L2, time.perf_counter() - started)
         return with_latency(mark_hit(context, "l2"), _ms(started))
 
@@ -276,7 +282,8 @@ class ContextEnrichmentService:
             except RefOutdated:
                 self.known_refs.forget(known.external_id)
         refs = customer_refs_get(external_ids=[str(cid) for cid in customer_ids])  # plain str for the driver
-        self.known_refs.remember(refs.values())
+        if len(customer_ids) == 1:
+            self.known_refs.remember(refs.values())
         results: BatchResult = {cid: CustomerNotFound(f"customer_id {cid!r}") for cid in customer_ids if cid not in refs}
         whole = [refs[cid] for cid in customer_ids if cid in refs and lookups.get(cid, MISS).context is None]
         for context in self._compute_and_store(whole, lookups=lookups, started=started, strict=strict):
@@ -314,7 +321,8 @@ class ContextEnrichmentService:
         with collector_paused(len(refs) > 1):
             contexts, timings = self.runner.run(refs, started=started, strict=strict, **kwargs)
             if self.record_health:
-                health_record_many(rows=[(ref.pk, ctx) for ref, ctx in zip(refs, contexts, strict=True)])
+                rows = [(ref.pk, ctx) for ref, ctx in zip(refs, contexts, strict=True)]
+                health_record_many(rows=rows, overlap=refresh_running())
             if self.cache is not None:
                 self.cache.set_many(contexts, generations={cid: lookup.generation for cid, lookup in lookups.items()})
         tier = metrics.PARTIAL if partial else metrics.COMPUTED

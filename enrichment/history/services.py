@@ -5,16 +5,18 @@ of old snapshots."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import psycopg
 import structlog
 from django.db import connection, transaction
 from django.db.models import Max
 
+from enrichment.context.codec import json_bytes
 from enrichment.context.enriched import EnrichedContext
 from enrichment.context.sections import AccountHealth
 from enrichment.history.models import ContextSnapshot, CustomerHealth, HealthDaily
-from enrichment.history.snapshots import compact_json, content_hash, snapshot_data
+from enrichment.history.snapshots import content_hash, snapshot_data
 
 logger = structlog.get_logger(__name__)
 TOP_REASON_LIMIT = 200
@@ -113,56 +115,72 @@ def customer_health_upsert(*, rows: list[tuple[int, EnrichedContext]]) -> None:
         )
 
 
-def _upsert_one_statement(rows: list[tuple[int, EnrichedContext, dict, str]], *, async_commit: bool) -> None:
-    meta = CustomerHealth._meta
-    fields = ["customer_id", *_HEALTH_FIELDS, "content_hash"]
+# The rows' columns, as jsonb_to_recordset reads them (cast to the table's types on insert).
+_RECORD_COLUMNS = (
+    ("customer_id", "bigint"), ("health_score", "integer"), ("health_label", "text"), ("churn_risk", "double precision"),
+    ("churn_risk_level", "text"), ("red_flags", "integer"), ("yellow_flags", "integer"), ("green_flags", "integer"),
+    ("flag_codes", "jsonb"), ("top_reason", "text"), ("plan", "text"), ("mrr", "numeric"), ("renewal_date", "date"),
+    ("computed_at", "timestamptz"), ("content_hash", "text"), ("data", "jsonb"),
+)  # fmt: skip
+
+
+@functools.cache
+def _upsert_sql(async_commit: bool) -> str:
+    """The one statement (constant: its text is parsed once) upserting the
+    health rows given as one JSON array and inserting the changed snapshots."""
     quote = connection.ops.quote_name
+    meta, snap = CustomerHealth._meta, ContextSnapshot._meta
+    fields = ["customer_id", *_HEALTH_FIELDS, "content_hash"]
     columns = [quote(meta.get_field(f).column) for f in fields]
-    codes_field = meta.get_field("flag_codes")
-    values: list = []
-    snapshots: list = []
-    for pk, context, data, digest in rows:
-        health = context.account_health
-        values += [
-            pk,
-            health.health_score,
-            health.health_label,
-            health.churn_risk,
-            health.churn_risk_level,
-            len(health.red_flags),
-            len(health.yellow_flags),
-            len(health.green_flags),
-            codes_field.get_db_prep_save([flag.code for flag in health.flags], connection),
-            top_reason(health),
-            context.customer_intelligence.plan,
-            context.customer_intelligence.mrr,
-            context.subscription_details.renewal_date,
-            context.enriched_at,
-            digest,
-        ]
-        snapshots += [pk, context.enriched_at, digest, compact_json(data)]
     health_table = quote(meta.db_table)
-    snap = ContextSnapshot._meta
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    snap_row = "(%s::bigint, %s::timestamptz, %s::varchar, %s::jsonb)"
-    sql = (
+    record = ", ".join(f"{name} {kind}" for name, kind in _RECORD_COLUMNS)
+    return (
         ("SET LOCAL synchronous_commit TO OFF; " if async_commit else "")
-        + f"WITH upserted AS (INSERT INTO {health_table} ({', '.join(columns)}) VALUES {', '.join([row_sql] * len(rows))} "
+        + f"WITH v AS (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r ({record})), "
+        f"upserted AS (INSERT INTO {health_table} ({', '.join(columns)}) SELECT {', '.join(f'v.{f}' for f in fields)} FROM v "
         f"ON CONFLICT ({quote('customer_id')}) DO UPDATE SET "
         + ", ".join(f"{column} = EXCLUDED.{column}" for column in columns[1:])
         + f") INSERT INTO {quote(snap.db_table)} ({quote('customer_id')}, {quote('created_at')}, {quote('content_hash')}, {quote('data')}) "
-        f"SELECT v.customer_id, v.created_at, v.content_hash, v.data FROM (VALUES {', '.join([snap_row] * len(rows))}) "
-        "AS v (customer_id, created_at, content_hash, data) "
+        "SELECT v.customer_id, v.computed_at, v.content_hash, v.data FROM v "
         f"WHERE NOT EXISTS (SELECT 1 FROM {health_table} h WHERE h.{quote('customer_id')} = v.customer_id "
         f"AND h.{quote('content_hash')} = v.content_hash)"
     )
+
+
+def _upsert_one_statement(rows: list[tuple[int, EnrichedContext, dict, str]], *, async_commit: bool) -> None:
+    """Every row in one JSON parameter (``jsonb_to_recordset``): the statement's
+    text stays the same whatever the number of rows, so neither side parses
+    thousands of placeholders."""
+    records = []
+    for pk, context, data, digest in rows:
+        health = context.account_health
+        records.append(
+            {
+                "customer_id": pk,
+                "health_score": health.health_score,
+                "health_label": health.health_label,
+                "churn_risk": health.churn_risk,
+                "churn_risk_level": health.churn_risk_level,
+                "red_flags": len(health.red_flags),
+                "yellow_flags": len(health.yellow_flags),
+                "green_flags": len(health.green_flags),
+                "flag_codes": [flag.code for flag in health.flags],
+                "top_reason": top_reason(health),
+                "plan": context.customer_intelligence.plan,
+                "mrr": context.customer_intelligence.mrr,
+                "renewal_date": context.subscription_details.renewal_date,
+                "computed_at": context.enriched_at,
+                "content_hash": digest,
+                "data": data,
+            }
+        )
     # Two statements in one round trip need client-side binding, whatever the
     # connection's own cursors use (server-side binding for prepared statements).
     connection.ensure_connection()
     raw = psycopg.ClientCursor(connection.connection)
     cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
     with cursor:
-        cursor.execute(sql, values + snapshots)
+        cursor.execute(_upsert_sql(async_commit), [json_bytes(records).decode()])
 
 
 @transaction.atomic

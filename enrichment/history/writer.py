@@ -55,14 +55,19 @@ class DeferredHealthWriter:
         self._thread: threading.Thread | None = None
 
     def submit(self, customer_pk: int, context: EnrichedContext) -> None:
+        self.submit_many([(customer_pk, context)])
+
+    def submit_many(self, rows: Sequence[tuple[int, EnrichedContext]], *, now: bool = False) -> None:
+        """Queue rows; with ``now`` (or once ``MAX_PENDING`` are queued) the
+        thread writes them at once rather than at its next interval."""
         with self._lock:
-            self._pending[customer_pk] = context
+            self._pending.update(rows)
             full = len(self._pending) >= MAX_PENDING
             if self._thread is None or not self._thread.is_alive():
                 # Started lazily, so a forking server starts it in each worker.
                 self._thread = threading.Thread(target=self._run, name="health-writer", daemon=True)
                 self._thread.start()
-        if full:
+        if full or now:
             self._wake.set()
 
     def flush(self) -> int:
@@ -112,13 +117,14 @@ def health_record(*, customer_pk: int, context: EnrichedContext) -> None:
         _write([(customer_pk, context)])
 
 
-def health_record_many(*, rows: Sequence[tuple[int, EnrichedContext]]) -> None:
+def health_record_many(*, rows: Sequence[tuple[int, EnrichedContext]], overlap: bool = False) -> None:
     """Record computed contexts' health: queued when deferred and the batch is
-    small (a request), written now in one statement otherwise (a refresh)."""
-    if deferred() and len(rows) < MAX_PENDING:
-        writer = _writer()
-        for customer_pk, context in rows:
-            writer.submit(customer_pk, context)
+    small (a request), written now in one statement otherwise (a refresh).
+    With ``overlap`` (a refresh of many chunks, which calls :func:`health_flush`
+    when it is done) a deferred batch of any size is handed to the writer's
+    thread at once, so the database writes it while the next chunk is computed."""
+    if deferred() and (overlap or len(rows) < MAX_PENDING):
+        _writer().submit_many(rows, now=overlap)
     elif rows:
         _write(rows)
 

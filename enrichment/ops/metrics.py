@@ -100,6 +100,7 @@ _FLUSH_LOCK = threading.Lock()
 L1, L2, PARTIAL, COMPUTED = range(4)
 for _tier in TIERS:
     CONTEXT_REQUESTS.labels(_tier)  # every tier exported from the start, at 0
+_CONTEXT_SECONDS_BY_TIER = [CONTEXT_SECONDS.labels(_tier) for _tier in TIERS]
 
 VENDOR_OUTCOMES = ("ok", "no_data", "queued", "error", "fresh", "not_configured", "unknown_customer", "retry", "failure", "other")
 _VENDOR_KEY = "metrics:vendor_task:{vendor}:{outcome}"
@@ -107,10 +108,13 @@ _CIRCUIT_STATES = {"closed": 0, "half_open": 1, "open": 2}
 
 
 def observe_context(index: int, seconds: float) -> None:
-    """Count a context request answered by tier ``index`` and time it."""
+    """Count a context request answered by tier ``index`` and time it. L2 hits,
+    like L1 hits, only bump the plain count (moved into the counter at the end
+    of the request, at scrape time and every ``L1_SAMPLE`` hits)."""
     TIER_COUNTS[index] += 1
-    CONTEXT_SECONDS.labels(TIERS[index]).observe(seconds)
-    flush_tier_counts()
+    _CONTEXT_SECONDS_BY_TIER[index].observe(seconds)
+    if index != L2 or not TIER_COUNTS[index] % L1_SAMPLE:
+        flush_tier_counts()
 
 
 def flush_tier_counts(**_signal) -> None:

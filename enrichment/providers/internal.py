@@ -39,6 +39,9 @@ from support.selectors import (
 
 Sections = Mapping[int, Mapping[str, Any]]
 _NO_TICKETS = RecentTickets()
+# The kinds as plain strings: the rows' values, and dictionary keys that match them.
+_LOGIN, _FEATURE_USE = str(EngagementKind.LOGIN.value), str(EngagementKind.FEATURE_USE.value)
+_API_CALL, _ERROR = str(EngagementKind.API_CALL.value), str(EngagementKind.ERROR.value)
 
 
 class CustomerIntelligenceProvider(ContextProvider):
@@ -91,17 +94,14 @@ class EngagementMetricsProvider(BatchProvider):
 
     @staticmethod
     def _section(window: EngagementWindow, days: list[dt.date], catalogue: list[str]) -> EngagementMetrics:
-        current, previous = window.current, window.previous
-
-        def total(bucket: dict[tuple[str, str], int], kind: str) -> int:
-            return sum(n for (k, _f), n in bucket.items() if k == kind)
-
-        logins = total(current, EngagementKind.LOGIN)
-        logins_prev = total(previous, EngagementKind.LOGIN)
+        totals: dict[str, int] = {}  # per kind, one pass over the (kind, feature) counts
         usage: dict[str, int] = {}
-        for (kind, feature), n in current.items():
-            if kind == EngagementKind.FEATURE_USE and feature:
+        for (kind, feature), n in window.current.items():
+            totals[kind] = totals.get(kind, 0) + n
+            if kind == _FEATURE_USE and feature:
                 usage[feature] = usage.get(feature, 0) + n
+        logins = totals.get(_LOGIN, 0)
+        logins_prev = sum(n for (kind, _feature), n in window.previous.items() if kind == _LOGIN)
         ranked = sorted(usage.items(), key=lambda item: (-item[1], item[0]))
         used_known = sum(1 for feature in usage if feature in catalogue)
         return EngagementMetrics(
@@ -115,8 +115,8 @@ class EngagementMetricsProvider(BatchProvider):
             features_used_30d=len(usage),
             features_available=len(catalogue),
             feature_adoption_score=round(used_known / len(catalogue), 3) if catalogue else 0.0,
-            api_calls_30d=total(current, EngagementKind.API_CALL),
-            errors_30d=total(current, EngagementKind.ERROR),
+            api_calls_30d=totals.get(_API_CALL, 0),
+            errors_30d=totals.get(_ERROR, 0),
             daily_logins_30d=tuple(map(window.logins_by_day.get, days, [0] * len(days))),
         )
 
@@ -148,6 +148,8 @@ class SupportHistoryProvider(BatchProvider):
             row["first_response"].total_seconds() * row["first_response_n"] for row in rows if row["first_response"] is not None
         )
         categories = sorted((row for row in rows if row["category"]), key=lambda row: (-row["total"], row["category"]))
+        # A ticket among both the newest and the newest open ones: one (equal, frozen) brief for both.
+        briefs = {ticket: TicketBrief(*ticket) for ticket in (*tickets.recent, *tickets.open)}
         return SupportHistory(
             total_conversations=sum(row["total"] for row in rows),
             open_tickets=sum(row["open"] for row in rows),
@@ -158,8 +160,8 @@ class SupportHistoryProvider(BatchProvider):
             common_issues=tuple(row["category"] for row in categories[:3]),
             avg_first_response_hours=round(response_seconds / response_n / 3600, 2) if response_n else None,
             last_ticket_at=max(row["last_created"] for row in rows),
-            recent_tickets=tuple(TicketBrief(*ticket) for ticket in tickets.recent),
-            open_ticket_list=tuple(TicketBrief(*ticket) for ticket in tickets.open),
+            recent_tickets=tuple(briefs[ticket] for ticket in tickets.recent),
+            open_ticket_list=tuple(briefs[ticket] for ticket in tickets.open),
         )
 
 

@@ -585,3 +585,58 @@ def test_every_field_of_the_context_is_a_section_or_a_reserved_key():
     names = {f.name for f in dataclasses.fields(EnrichedContext)}
     assert names <= set(SECTION_TYPES) | RESERVED_KEYS
     assert set(SECTION_TYPES) == set(BUILTIN_SECTIONS) and section_types() == dict(BUILTIN_SECTIONS)
+
+
+# --- to_json: the same document as to_dict, written by orjson ---------------------------------------
+
+
+def same_document(ctx: EnrichedContext) -> None:
+    """``to_json()`` parses to ``to_dict()`` through the standard library's
+    JSON, key for key and in the same order, at every level."""
+    expected = json.loads(json.dumps(ctx.to_dict()))
+    got = json.loads(ctx.to_json())
+    assert got == expected
+
+    def keys(value):  # the key order of every object in the document
+        if isinstance(value, dict):
+            return [(key, keys(item)) for key, item in value.items()]
+        if isinstance(value, list):
+            return [keys(item) for item in value]
+        return None
+
+    assert keys(got) == keys(expected)
+
+
+def test_to_json_is_to_dict_as_json():
+    same_document(full_context())
+    same_document(EnrichedContext())
+    same_document(full_context().replace(company_enrichment=None, degraded=()))
+
+
+def test_to_json_with_an_extension_section():
+    same_document(full_context().replace(extensions={"survey": SURVEY}))
+
+
+def test_to_json_writes_decimals_as_strings_and_datetimes_as_isoformat():
+    data = json.loads(full_context().to_json())
+    assert data["customer_intelligence"]["mrr"] == "1125.50"
+    assert data["engagement_metrics"]["last_login_at"] == "2025-11-14T07:05:00+01:00"
+    assert data["enriched_at"] == NOW.isoformat()
+    assert data["customer_intelligence"]["customer_since"] == "2024-06-15"
+
+
+def test_to_json_falls_back_for_what_orjson_does_not_write():
+    """Flag evidence is free-form: keys that are not strings (to_dict writes
+    them as strings), a float subclass, an integer beyond 64 bits."""
+
+    class Ratio(float):
+        pass
+
+    odd = Flag("odd", "yellow", "Odd evidence", {"by_day": {dt.date(2025, 1, 2): 3, 7: "x"}, "ratio": Ratio(0.25), "big": 2**70})
+    health = dataclasses.replace(full_context().account_health, flags=(odd,))
+    same_document(full_context().replace(account_health=health))
+
+
+def test_to_json_round_trips_through_from_dict():
+    ctx = full_context()
+    assert EnrichedContext.from_dict(json.loads(ctx.to_json())) == ctx

@@ -69,3 +69,18 @@ def test_a_malformed_cache_entry_is_a_miss(acme, settings):
     caches["context"].set(context_key("customer_123"), {"garbage": True})
     ctx = service.enrich_context("customer_123")
     assert ctx.cache_hit is False and ctx.customer_intelligence.company_name == "Acme Corp"
+
+
+def test_a_context_kept_as_its_json_bytes_is_parsed_once_when_first_read(fresh):
+    """L1 keeps computed contexts as the bytes written to L2: nothing is parsed
+    until a copy is read, then every copy shares the parse."""
+    lazy = LazyEnrichedContext(raw=fresh.to_json(), tier="l1")
+    copy = with_latency(mark_hit(lazy, "l1"), 2.0)
+    assert len(lazy.__dict__["_memo"]) == 1  # the bytes alone: nothing parsed yet
+    assert copy.customer_intelligence == fresh.customer_intelligence
+    assert lazy.__dict__["_memo"] is copy.__dict__["_memo"]
+    expected = json.loads(json.dumps(fresh.to_dict()))
+    expected["sources"] = {key: {**source, "tier": "l1"} for key, source in expected["sources"].items()}
+    assert lazy.to_dict() == {**expected, "cache_hit": True, "enrichment_latency_ms": 0.0}
+    assert lazy.get_summary() == {**fresh.get_summary(), "cache_hit": True}
+    assert lazy.to_prompt_context() == fresh.to_prompt_context()
