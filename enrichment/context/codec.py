@@ -186,7 +186,7 @@ def _fields_getter(cls: type) -> typing.Callable[[Any], dict[str, Any]]:
     return env["fields"]
 
 
-_GETTERS: dict[type, typing.Callable[[Any], dict[str, Any]]] = {}
+_GETTERS: dict[type, typing.Callable[[Any], Any]] = {Decimal: str}
 
 
 def _orjson_default(value: Any) -> Any:

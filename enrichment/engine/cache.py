@@ -230,13 +230,14 @@ class ContextCache:
         stamp_keys = tuple(self.versions()) if store and self.versions is not None else ()
         entries = []
         shared: dict[int, tuple[Any, Any]] = {}  # the chunk's SourceInfo objects, each written once
+        expiries: dict[int, float] = {}  # and their expiry, each computed once (by id: the contexts keep them alive)
         for context in contexts:
             customer_id = context.customer_id
             key = context_key(customer_id)
             body = context.to_json(shared=shared)
             if store:
                 generation = generations.get(customer_id)
-                head = json_bytes({"gen": generation, "exp": _expiry(context), "ver": _context_stamp(context, stamp_keys)})
+                head = json_bytes({"gen": generation, "exp": _expiry(context, expiries), "ver": _context_stamp(context, stamp_keys)})
                 expected = b"" if generation is None else json_bytes(generation)
                 entries.append((key, generation_key(customer_id), expected, head[:-1] + b',"context":' + body + b"}"))
             self.l1.set(key, LazyEnrichedContext(raw=body, tier="l1"))
@@ -284,9 +285,16 @@ def _context_stamp(context: EnrichedContext, keys: Sequence[str]) -> str:
 _NEVER = 4_102_444_800.0  # 2100-01-01: an entry without sections has nothing to expire
 
 
-def _expiry(context: EnrichedContext) -> float:
-    """When the context's first section expires (epoch seconds)."""
-    return min((src.fetched_at.timestamp() + src.ttl for src in context.sources.values()), default=_NEVER)
+def _expiry(context: EnrichedContext, expiries: dict[int, float]) -> float:
+    """When the context's first section expires (epoch seconds); ``expiries``
+    memoises each source's by identity (a chunk's contexts share most of them)."""
+    soonest = _NEVER
+    for source in context.sources.values():
+        expiry = expiries.get(id(source))
+        if expiry is None:
+            expiry = expiries[id(source)] = source.fetched_at.timestamp() + source.ttl
+        soonest = min(soonest, expiry)
+    return soonest
 
 
 def _generation(raw: bytes | None) -> str | None:

@@ -325,9 +325,7 @@ class ContextEnrichmentService:
                 health_record_many(rows=rows, overlap=refresh_running())
             if self.cache is not None:
                 self.cache.set_many(contexts, generations={cid: lookup.generation for cid, lookup in lookups.items()})
-        tier = metrics.PARTIAL if partial else metrics.COMPUTED
-        for context in contexts:
-            metrics.observe_context(tier, context.enrichment_latency_ms / 1000)
+        metrics.observe_contexts(metrics.PARTIAL if partial else metrics.COMPUTED, [c.enrichment_latency_ms / 1000 for c in contexts])
         logger.info(
             "context_enriched" if len(refs) == 1 else "contexts_refreshed",
             customer_id=refs[0].external_id if len(refs) == 1 else None,

@@ -117,6 +117,15 @@ def observe_context(index: int, seconds: float) -> None:
         flush_tier_counts()
 
 
+def observe_contexts(index: int, seconds: list[float]) -> None:
+    """:func:`observe_context` for a chunk of contexts, counted at once."""
+    TIER_COUNTS[index] += len(seconds)
+    histogram = _CONTEXT_SECONDS_BY_TIER[index]
+    for value in seconds:
+        histogram.observe(value)
+    flush_tier_counts()
+
+
 def flush_tier_counts(**_signal) -> None:
     """Move the plain counts bumped since the last flush into the counter."""
     if TIER_COUNTS == _FLUSHED:

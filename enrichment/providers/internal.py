@@ -39,6 +39,7 @@ from support.selectors import (
 
 Sections = Mapping[int, Mapping[str, Any]]
 _NO_TICKETS = RecentTickets()
+_CENT = Decimal("0.01")
 # The kinds as plain strings: the rows' values, and dictionary keys that match them.
 _LOGIN, _FEATURE_USE = str(EngagementKind.LOGIN.value), str(EngagementKind.FEATURE_USE.value)
 _API_CALL, _ERROR = str(EngagementKind.API_CALL.value), str(EngagementKind.ERROR.value)
@@ -149,7 +150,7 @@ class SupportHistoryProvider(BatchProvider):
         )
         categories = sorted((row for row in rows if row["category"]), key=lambda row: (-row["total"], row["category"]))
         # A ticket among both the newest and the newest open ones: one (equal, frozen) brief for both.
-        briefs = {ticket: TicketBrief(*ticket) for ticket in (*tickets.recent, *tickets.open)}
+        briefs = {ticket[0]: TicketBrief(*ticket) for ticket in (*tickets.recent, *tickets.open)}  # by ticket id
         return SupportHistory(
             total_conversations=sum(row["total"] for row in rows),
             open_tickets=sum(row["open"] for row in rows),
@@ -160,8 +161,8 @@ class SupportHistoryProvider(BatchProvider):
             common_issues=tuple(row["category"] for row in categories[:3]),
             avg_first_response_hours=round(response_seconds / response_n / 3600, 2) if response_n else None,
             last_ticket_at=max(row["last_created"] for row in rows),
-            recent_tickets=tuple(briefs[ticket] for ticket in tickets.recent),
-            open_ticket_list=tuple(briefs[ticket] for ticket in tickets.open),
+            recent_tickets=tuple(briefs[ticket[0]] for ticket in tickets.recent),
+            open_ticket_list=tuple(briefs[ticket[0]] for ticket in tickets.open),
         )
 
 
@@ -189,7 +190,7 @@ class SubscriptionDetailsProvider(BatchProvider):
         renewal, trial_end = row["renewal_date"], row["trial_ends_at"]
         is_trial = row["status"] == "trialing"
         canceled = row["status"] == "canceled"
-        mrr = Decimal(row["mrr"]).quantize(Decimal("0.01"))
+        mrr = Decimal(row["mrr"]).quantize(_CENT)
         if canceled:
             renewal = None
         return SubscriptionDetails(

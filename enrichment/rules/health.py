@@ -37,9 +37,10 @@ def assess(sections: Mapping[str, Any], *, today: dt.date) -> AccountHealth:
     breakdown = []
     total = 0.0
     for name, raw, score, rule in score_factors(intel, engagement, support, sub):
-        points = round(weight.get(name, 0.0) * score, 2)
+        factor_weight = weight.get(name, 0.0)
+        points = round(factor_weight * score, 2)
         total += points
-        breakdown.append(HealthFactor(factor=name, raw=raw, weight=round(weight.get(name, 0.0), 2), points=points, rule=rule))
+        breakdown.append(HealthFactor(name, raw, round(factor_weight, 2), points, rule))  # positional: built for every context
     # Round first: the points are rounded to hundredths, their float sum may fall a hair short.
     health = max(0, min(100, math.floor(round(total, 2))))
 
