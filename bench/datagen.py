@@ -14,6 +14,7 @@ the data set reports the figures of the generation that made it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -23,6 +24,7 @@ from dataclasses import asdict, dataclass
 from django.db import connection
 
 from bench.bulk import BULK_SETTINGS, bulk_load, rollup_check
+from customers.partitions import events_partitions_ensure
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,8 @@ WHERE (c.oid = 'customers_engagementevent'::regclass AND c.relkind <> 'p')
 """
 
 TRUNCATE = (
-    "TRUNCATE customers_customer, customers_contact, customers_engagementevent, customers_engagementdaily,"
+    "TRUNCATE customers_customer, customers_contact, customers_engagementevent, customers_engagementeventkey,"
+    " customers_engagementdaily,"
     " billing_subscription, billing_invoice, support_ticket, enrichment_customerhealth,"
     " enrichment_healthdaily RESTART IDENTITY CASCADE"
 )
@@ -247,6 +250,8 @@ def generate(scale: Scale, have: dict[str, int], log=print) -> dict:
         "heavy_events": scale.heavy_events,
         "population_events": scale.events - scale.heavy_events - 100,
     }
+    # Events go back a year: each month's partition first (PostgreSQL), so that no row goes through the DEFAULT one.
+    events_partitions_ensure(since=dt.date.today() - dt.timedelta(days=370))
     if scale.bulk:
         timings = bulk_load(STEPS, params, log=log)
     else:

@@ -10,7 +10,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from customers.models import Contact, EngagementDaily, EngagementEvent
+from customers.models import Contact, EngagementDaily, EngagementEvent, EventPartitionDrop
 
 
 class CappedCountPaginator(Paginator):
@@ -88,3 +88,20 @@ class EngagementDailyAdmin(admin.ModelAdmin):
     sortable_by = ()
     show_full_result_count = False
     paginator = CappedCountPaginator
+
+
+@admin.register(EventPartitionDrop)
+class EventPartitionDropAdmin(admin.ModelAdmin):
+    """The raw events' monthly partitions the retention dropped (the daily rollup keeps those months). Read only."""
+
+    list_display = ("name", "range_start", "range_end", "rows", "dropped_at")
+    ordering = ("-range_start",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -92,19 +92,27 @@ class EngagementKind(models.TextChoices):
 
 class EngagementEvent(models.Model):
     """One product usage event. The biggest table: enrichment reads the daily
-    rollup (:class:`EngagementDaily`) and single index probes, never a scan."""
+    rollup (:class:`EngagementDaily`) and single index probes, never a scan.
+
+    On PostgreSQL the table is partitioned by month of ``occurred_at``
+    (migration 0010, :mod:`customers.partitions`): its primary key is
+    ``(id, occurred_at)`` in the database (``id`` alone here, still unique:
+    one sequence), and ``(event_id, occurred_at)`` is unique, as a unique
+    constraint on a partitioned table must include the partition key. Each
+    ``event_id`` is stored once: :class:`EngagementEventKey`, the ingestion's
+    ledger. SQLite keeps a plain table with the same constraints."""
 
     id = models.BigAutoField(primary_key=True)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    # No index of their own: the (customer, occurred_at) and (contact, occurred_at) indexes lead with them.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events", db_index=False)
     contact = models.ForeignKey(
-        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="events", db_index=False
     )
     kind = models.CharField(max_length=20, choices=EngagementKind.choices)
     feature = models.CharField(max_length=64, blank=True)
     occurred_at = models.DateTimeField()
-    event_id = models.CharField(
+    event_id = models.CharField(  # noqa: DJ001 - NULL: no id (events without one never collide; "" would)
         max_length=100,
-        unique=True,
         null=True,
         blank=True,
         help_text="Client-supplied id that makes ingestion idempotent.",
@@ -112,10 +120,20 @@ class EngagementEvent(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["customer", "kind", "occurred_at"], name="event_customer_kind_time_idx"),
+            # One customer's events in a time range, read from the index alone (PostgreSQL: INCLUDE): the windows'
+            # edges, the last login of a day. Time second, so that any range is one index range, also where
+            # partitions make PostgreSQL keep one generic plan for a statement (customers.windows.within_months).
+            models.Index(fields=["customer", "occurred_at"], include=["kind", "feature"], name="event_customer_time_idx"),
             models.Index(fields=["occurred_at"], name="event_time_idx"),
             # The requester's own activity (last login, features used lately).
             models.Index(fields=["contact", "occurred_at"], name="event_contact_time_idx"),
+        ]
+        constraints = [
+            # What a partitioned table can hold unique (the partition key in it): the same event never twice,
+            # whoever writes. Each event_id once: EngagementEventKey.
+            models.UniqueConstraint(
+                fields=["event_id", "occurred_at"], condition=models.Q(event_id__isnull=False), name="event_id_occurred_at_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -174,3 +192,44 @@ class CustomerDataChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.external_id} ({self.source}) @ {self.changed_at}"
+
+
+class EngagementEventKey(models.Model):
+    """Every ``event_id`` stored in the events, once: the ingestion's
+    idempotency ledger (:func:`customers.services.engagement_events_ingest`
+    claims an id here before it stores the event, so a retried event is never
+    stored twice, whatever its ``occurred_at``: the partitioned events table
+    can only hold ``(event_id, occurred_at)`` unique). Kept by database
+    triggers on the events table (:mod:`customers.triggers`, migration 0010):
+    an insert by any writer records its ids, a delete frees them. The
+    retention drops the keys of the months it drops (and ingestion refuses
+    events older than those months)."""
+
+    event_id = models.CharField(max_length=100, primary_key=True)
+    occurred_at = models.DateTimeField(help_text="The event's time: the retention drops the keys of the months it drops.")
+
+    class Meta:
+        indexes = [models.Index(fields=["occurred_at"], name="event_key_time_idx")]
+
+    def __str__(self) -> str:
+        return self.event_id
+
+
+class EventPartitionDrop(models.Model):
+    """A monthly partition of the raw events dropped by the retention
+    (:func:`customers.partitions.events_retention_apply`, PostgreSQL). The
+    daily rollup keeps those months; the rollup's checks and rebuilds leave
+    the days before the latest ``range_end`` alone (no raw events to compare)."""
+
+    id = models.BigAutoField(primary_key=True)
+    name = models.CharField(max_length=63)
+    range_start = models.DateTimeField()
+    range_end = models.DateTimeField()
+    rows = models.BigIntegerField(help_text="Events it held, counted just before it was dropped.")
+    dropped_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["range_start"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.rows} events) dropped {self.dropped_at:%Y-%m-%d}"

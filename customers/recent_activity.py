@@ -9,9 +9,9 @@ a set never holds more than that, however busy the customer: reading it is one
 ``ZRANGEBYSCORE`` round trip of at most that many members.
 
 Without Redis (or when Redis fails) :func:`recent_events` falls back to one
-bounded query on the events table: ``kind IN (every kind)`` lets PostgreSQL use
-the ``(customer, kind, occurred_at)`` index as one short range per kind (the
-last minutes only, never the customer's whole history), and ``LIMIT`` caps the rows.
+bounded query on the events table: the ``(customer, occurred_at)`` index read
+as one short range (the last minutes only, in the latest monthly partitions,
+never the customer's whole history), the known kinds only, and ``LIMIT`` caps the rows.
 
 Only events that come through the ingestion path are in Redis. Events written
 another way (the demo seed, an ORM ``save``) are seen by the fallback query only.

@@ -20,10 +20,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import Count, DateField, DateTimeField, Max, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, TruncDate
 
-from customers.models import Customer, EngagementDaily, EngagementEvent
+from customers.models import Customer, EngagementDaily, EngagementEvent, EventPartitionDrop
 from customers.services import engagement_rollup_rebuild
 
 EXAMPLES = 10  # drifted keys kept as examples
@@ -120,8 +120,15 @@ def rollup_chunks(pks: Sequence[int], *, size: int) -> Iterator[list[int]]:
         yield list(pks[start : start + size])
 
 
+# Where the raw events begin when the retention dropped some (customers.partitions.events_raw_since), read by the
+# statement itself: the rollup is the only record of the days before, with nothing to compare it with.
+_RAW_SINCE = EventPartitionDrop.objects.order_by("-range_end")
+_EVER = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+
+
 def _grouped_events(since: dt.date | None, customer_pks: Sequence[int] | None) -> QuerySet:
-    events = EngagementEvent.objects.all()
+    kept = Coalesce(Subquery(_RAW_SINCE.values("range_end")[:1]), Value(_EVER), output_field=DateTimeField())
+    events = EngagementEvent.objects.filter(occurred_at__gte=kept)
     if customer_pks is not None:
         events = events.filter(customer_id__in=list(customer_pks))
     if since is not None:
@@ -135,7 +142,8 @@ def _grouped_events(since: dt.date | None, customer_pks: Sequence[int] | None) -
 
 
 def _rollup_rows(since: dt.date | None, customer_pks: Sequence[int] | None) -> QuerySet:
-    rows = EngagementDaily.objects.all()
+    first = _RAW_SINCE.annotate(first=TruncDate("range_end", tzinfo=dt.UTC)).values("first")[:1]
+    rows = EngagementDaily.objects.filter(day__gte=Coalesce(Subquery(first), Value(_EVER.date()), output_field=DateField()))
     if customer_pks is not None:
         rows = rows.filter(customer_id__in=list(customer_pks))
     if since is not None:
@@ -175,8 +183,10 @@ def _as_date(value: dt.date | str) -> dt.date:
 
 def engagement_rollup_drift(*, since: dt.date | None, customer_pks: Sequence[int] | None = None) -> RollupDrift:
     """Compare the rollup with the raw events of these customers (None: all of
-    them) from ``since`` (a UTC date; None: all history). One statement, read
-    in a single snapshot on PostgreSQL; the rows it returns are the drift only."""
+    them) from ``since`` (a UTC date; None: all history, as far as the raw
+    events are kept: the days before a partition the retention dropped are
+    left out). One statement, read in a single snapshot on PostgreSQL; the
+    rows it returns are the drift only."""
     if customer_pks is not None and not customer_pks:
         return RollupDrift(since)
     sql, params = _drift_statement(since, customer_pks)

@@ -7,13 +7,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, DateField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, Count, DateField, Exists, F, Max, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncDate
 
 from config.db import CompiledQuery, PlannedQuery
 from config.pg_types import any_of
+from customers.last_login import last_login_rows
 from customers.models import Contact, Customer, EngagementDaily, EngagementEvent, EngagementKind
-from customers.windows import Split, Window, split
+from customers.windows import Split, Window, midnight, split, utc_day, within_months
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,28 +133,33 @@ class ContactActivity:
 
 
 def contact_activity(*, contact_pk: int, window: Window) -> ContactActivity:
-    """Two queries on the ``(contact, occurred_at)`` index, whatever the
-    customer's size: the window's events grouped by kind and feature, and the
-    last login."""
+    """One query on the ``(contact, occurred_at)`` index, whatever the
+    customer's size: the window's events grouped by kind and feature, with the
+    last login among them; a second one, for the last login before the window,
+    only when there is none in it (it reads every monthly partition of the
+    events, and nothing before the retention: ``None`` then)."""
+    months = within_months("occurred_at", utc_day(window.start), utc_day(window.end))
     grouped = (
-        EngagementEvent.objects.filter(window.q("occurred_at"), contact_id=contact_pk)
+        EngagementEvent.objects.filter(window.q("occurred_at"), months, contact_id=contact_pk)
         .filter(kind__in=(EngagementKind.LOGIN, EngagementKind.FEATURE_USE))
         .values_list("kind", "feature")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), last=Max("occurred_at"))
         .order_by()
     )
-    logins, usage = 0, {}
-    for kind, feature, n in grouped:
+    logins, usage, last_login = 0, {}, None
+    for kind, feature, n, last in grouped:
         if kind == EngagementKind.LOGIN:
             logins += n
+            last_login = last if last_login is None else max(last_login, last)
         elif feature:
             usage[feature] = usage.get(feature, 0) + n
-    last_login = (
-        EngagementEvent.objects.filter(contact_id=contact_pk, kind=EngagementKind.LOGIN, occurred_at__lte=window.end)
-        .order_by("-occurred_at")
-        .values_list("occurred_at", flat=True)
-        .first()
-    )
+    if last_login is None:
+        last_login = (
+            EngagementEvent.objects.filter(contact_id=contact_pk, kind=EngagementKind.LOGIN, occurred_at__lte=window.start)
+            .order_by("-occurred_at")
+            .values_list("occurred_at", flat=True)
+            .first()
+        )
     ranked = sorted(usage.items(), key=lambda item: (-item[1], item[0]))
     return ContactActivity(last_login_at=last_login, logins=logins, features=tuple(ranked[:5]))
 
@@ -190,9 +196,6 @@ class EngagementWindow:
     logins_by_day: dict[dt.date, int]
 
 
-_ALL_KINDS = tuple(EngagementKind.values)
-
-
 def _rollup_rows(customers: Q, cut: Split) -> QuerySet:
     """Per customer, kind and feature: the rollup's sums over the days of both
     windows (see :class:`~customers.windows.Split`); logins of the current
@@ -211,47 +214,43 @@ def _rollup_rows(customers: Q, cut: Split) -> QuerySet:
     )
 
 
-def _signed(parts: tuple[tuple[Q, int], ...]) -> Sum:
-    return Sum(Case(*(When(q, then=Value(sign)) for q, sign in parts), default=Value(0), output_field=IntegerField()))
+def _times(sign: int) -> Any:
+    return Count("pk") * sign if sign else Value(0)
 
 
-def _raw_rows(customers: Q, cut: Split) -> QuerySet:
+def _raw_rows(customers: Q, cut: Split, days: tuple[dt.date, ...]) -> list[QuerySet]:
     """The signed corrections of the rollup's sums from the raw events at the
     windows' edges (the table in :class:`~customers.windows.Split`): at most
-    half a day at two edges. ``kind IN (every kind)`` lets PostgreSQL read the
-    ``(customer, kind, occurred_at)`` index as one short range per kind."""
+    half a day at two edges. One grouped query per edge, each (a part of one
+    UTC day, ``days``: :attr:`~customers.windows.Split.edge_days`) bounded by
+    its month too (:func:`~customers.windows.within_months`): on PostgreSQL
+    each reads one range of the ``(customer, occurred_at)`` index in one
+    monthly partition of the events, pruned when the statement is planned."""
     head, middle, tail = cut.head_q("occurred_at"), cut.split_q("occurred_at"), cut.tail_q("occurred_at")
+    # (edge, sign for the current window, sign for the previous one)
     if cut.early:
-        current, previous = ((middle, -1), (tail, -1)), ((head, -1), (middle, 1))
+        edges = ((head, 0, -1), (middle, -1, 1), (tail, -1, 0))
     else:
-        current, previous = ((middle, 1), (tail, -1)), ((head, 1), (middle, -1))
+        edges = ((head, 0, 1), (middle, 1, -1), (tail, -1, 0))
     login_day = Case(When(kind=EngagementKind.LOGIN, then=TruncDate("occurred_at", tzinfo=dt.UTC)), default=None,
                      output_field=DateField())  # fmt: skip
-    return (
-        EngagementEvent.objects.filter(customers, head | middle | tail, kind__in=_ALL_KINDS)
+    return [
+        EngagementEvent.objects.filter(customers, edge, within_months("occurred_at", day))
         .values("customer_id", "kind", "feature")
         .annotate(login_day=login_day)
         .values_list("customer_id", "kind", "feature", "login_day")
-        .annotate(current=_signed(current), previous=_signed(previous))
+        .annotate(current=_times(current), previous=_times(previous))
         .order_by()
-    )
+        for (edge, current, previous), day in zip(edges, days, strict=True)
+    ]
 
 
-def _window_rows(customers: Q, cut: Split) -> QuerySet:
-    return _rollup_rows(customers, cut).union(_raw_rows(customers, cut), all=True)
-
-
-def _last_login_rows(customers: Q, now: dt.datetime) -> QuerySet:
-    last_login = (
-        EngagementEvent.objects.filter(customer_id=OuterRef("pk"), kind=EngagementKind.LOGIN, occurred_at__lte=now)
-        .order_by("-occurred_at")
-        .values("occurred_at")[:1]
-    )
-    return Customer.objects.filter(customers).annotate(last=Subquery(last_login)).values_list("pk", "last")
+def _window_rows(customers: Q, cut: Split, days: tuple[dt.date, ...], *extra: QuerySet) -> QuerySet:
+    """The rollup's rows and the raw corrections (and ``extra`` rows of the same shape), one statement."""
+    return _rollup_rows(customers, cut).union(*_raw_rows(customers, cut, days), *extra, all=True)
 
 
 _SENTINEL_PK = -900_000_001
-_SENTINEL_NOW = dt.datetime(1900, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
 
 
 _SPLIT_FIELDS = ("rollup_first", "rollup_last", "current_from", "previous_start", "current_start", "current_end",
@@ -277,40 +276,59 @@ _SENTINEL_SPLIT = {
     **{name: dt.datetime(1900, 1, 1, 1, 1, i, tzinfo=dt.UTC) for i, name in enumerate(_SPLIT_FIELDS[3:], start=10)},
 }  # fmt: skip
 
-# One compiled statement per half of the day (the raw corrections differ in shape).
-def _window_one(early: bool) -> CompiledQuery:
-    return CompiledQuery(
-        lambda pk, **cut: _window_rows(Q(customer_id=pk), _split_from(early, **cut)), pk=_SENTINEL_PK, **_SENTINEL_SPLIT
-    )
+# One compiled statement per half of the day (the raw corrections differ in shape) and months of the edges (written
+# into it: customers.windows.within_months).
+_WINDOW_ONE: dict[tuple, CompiledQuery] = {}
 
 
-_WINDOW_ONE = {True: _window_one(True), False: _window_one(False)}
-_LAST_LOGIN_ONE = CompiledQuery(lambda pk, now: _last_login_rows(Q(pk=pk), now), pk=_SENTINEL_PK, now=_SENTINEL_NOW)
+def _window_one(cut: Split) -> CompiledQuery:
+    months = tuple(day.replace(day=1) for day in cut.edge_days)
+    key = (cut.early, months)
+    found = _WINDOW_ONE.get(key)
+    if found is None:
+        if len(_WINDOW_ONE) > 64:  # a few new ones a month
+            _WINDOW_ONE.clear()
+        early = cut.early
+        found = _WINDOW_ONE.setdefault(key, CompiledQuery(
+            lambda pk, **p: _window_rows(Q(customer_id=pk), _split_from(early, **p), months),
+            pk=_SENTINEL_PK, **_SENTINEL_SPLIT,
+        ))  # fmt: skip
+    return found
+
+
+_LAST_LOGIN_ONE = CompiledQuery(
+    lambda pk, now, today_start, today: last_login_rows(Q(pk=pk), now=now, today_start=today_start, today=today),
+    pk=_SENTINEL_PK, now=dt.datetime(1900, 3, 4, 5, 6, 7, tzinfo=dt.UTC), today_start=dt.datetime(1900, 3, 4, tzinfo=dt.UTC),
+    today=dt.date(1900, 3, 4),
+)  # fmt: skip
 
 
 def engagement_windows_planned(*, customer_pk: int, now: dt.datetime) -> list[PlannedQuery]:
-    """The statements :func:`engagement_windows` runs for one customer (see :func:`config.db.prefetched`)."""
-    cut = split(now)
+    """The statements :func:`engagement_windows` runs for one customer (see :func:`config.db.prefetched`):
+    independent of each other, so that they share a round trip."""
+    cut, today = split(now), utc_day(now)
     return [
-        PlannedQuery(_WINDOW_ONE[cut.early], {"pk": customer_pk, **_split_params(cut)}),
-        PlannedQuery(_LAST_LOGIN_ONE, {"pk": customer_pk, "now": now}),
+        PlannedQuery(_window_one(cut), {"pk": customer_pk, **_split_params(cut)}),
+        PlannedQuery(_LAST_LOGIN_ONE, {"pk": customer_pk, "now": now, "today_start": midnight(today), "today": today}),
     ]
 
 
 def engagement_windows(*, customer_pks: Sequence[int], now: dt.datetime) -> dict[int, EngagementWindow]:
     """Engagement of many customers over the last 30 days and the 30 before,
-    exact to the second (:mod:`customers.windows`), in two bounded queries:
+    exact to the second (:mod:`customers.windows`), in two bounded statements:
     the daily rollup's sums corrected at the windows' edges by the raw events
-    of at most half a day each, summed in the database (one statement), and
-    one index probe per customer for the last login at or before ``now``."""
+    of at most half a day each, summed in the database, and the last login at
+    or before ``now`` (:mod:`customers.last_login`: read on one UTC day of raw
+    events, however many monthly partitions they have)."""
     cut = split(now)
     if len(customer_pks) == 1:
         window_query, last_login_query = engagement_windows_planned(customer_pk=customer_pks[0], now=now)
         rows = window_query.query.rows(**window_query.values)
         last_logins = last_login_query.query.rows(**last_login_query.values)
     else:
-        rows = _window_rows(any_of("customer_id", customer_pks), cut)
-        last_logins = _last_login_rows(any_of("pk", customer_pks), now)
+        today = utc_day(now)
+        rows = _window_rows(any_of("customer_id", customer_pks), cut, cut.edge_days)
+        last_logins = last_login_rows(any_of("pk", customer_pks), now=now, today_start=midnight(today), today=today)
     windows = {pk: EngagementWindow({}, {}, 0, None, {}) for pk in customer_pks}
     for customer_id, kind, feature, login_day, current, previous in rows:
         window = windows[customer_id]

@@ -10,8 +10,10 @@ import psycopg
 from django.db import OperationalError, connection, transaction
 from django.db.models import Count
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
-from customers.models import Contact, Customer, EngagementDaily, EngagementEvent
+from customers.models import Contact, Customer, EngagementDaily, EngagementEvent, EngagementEventKey
+from customers.partitions import events_kept_since, events_raw_since
 from customers.recent_activity import RecentEvent, recent_events_record
 from customers.signals import customer_data_changed
 
@@ -25,14 +27,26 @@ def engagement_rollup_rebuild(*, customer_ids: Iterable[int], days: Iterable[dt.
     (else their whole history), the rollup rows are deleted and rebuilt with one
     set-based ``INSERT ... SELECT``-style pass. Idempotent: running it twice gives
     the same rows. Returns the number of rollup rows written.
+
+    Days before :func:`~customers.partitions.events_raw_since` (months whose
+    raw events the retention dropped) are left as they are: the rollup is
+    their only record.
     """
     customer_ids = sorted(set(customer_ids))
     if not customer_ids:
         return 0
     day_list = sorted(set(days)) if days is not None else None
+    raw_since = events_raw_since()
 
     stale = EngagementDaily.objects.filter(customer_id__in=customer_ids)
     events = EngagementEvent.objects.filter(customer_id__in=customer_ids)
+    if raw_since is not None:
+        stale = stale.filter(day__gte=raw_since.date())
+        events = events.filter(occurred_at__gte=raw_since)
+        if day_list is not None:
+            day_list = [day for day in day_list if day >= raw_since.date()]
+    if day_list == []:
+        return 0
     if day_list is not None:
         stale = stale.filter(day__in=day_list)
         start = dt.datetime.combine(day_list[0], dt.time.min, tzinfo=dt.UTC)
@@ -86,17 +100,33 @@ class UnknownCustomers(ValueError):
         super().__init__(f"unknown customer ids: {', '.join(customer_ids[:20])}")
 
 
+class EventsBeforeRetention(ValueError):
+    """Events older than the raw events kept (``EVENTS_RETENTION_MONTHS``):
+    their month is dropped, and so are the keys that would recognise a retry."""
+
+    def __init__(self, event_ids: list[str], kept_since: dt.datetime):
+        self.event_ids, self.kept_since = event_ids, kept_since
+        super().__init__(f"events before {kept_since:%Y-%m-%d} (the retention): {', '.join(event_ids[:20])}")
+
+
 INGEST_ATTEMPTS = 3  # a deadlock broken by PostgreSQL is retried (ingestion is idempotent)
 
 
 def engagement_events_ingest(*, events: Sequence[EventInput]) -> IngestResult:
     """Store a batch of product events, idempotently by ``event_id``.
 
-    All or nothing: an unknown customer id rejects the batch before anything
-    is written. Events already stored (same ``event_id``) are skipped, and the
-    database decides which: one ``INSERT ... ON CONFLICT (event_id) DO NOTHING
-    RETURNING`` statement, so ``created`` and ``duplicates`` are exact even when
-    producers race with the same or overlapping batches. The database counts the
+    All or nothing: an unknown customer id, or an event older than the months
+    of raw events the retention keeps (:class:`EventsBeforeRetention`),
+    rejects the batch before anything is written. Events already stored (same
+    ``event_id``, whatever their ``occurred_at``) are skipped, and the
+    database decides which: the ids are claimed in the ledger of stored ids
+    (:class:`~customers.models.EngagementEventKey`: ``INSERT ... ON CONFLICT
+    (event_id) DO NOTHING RETURNING``, a racing claim of the same id waits for
+    the first to commit or roll back), and only the claimed events are
+    inserted, so ``created`` and ``duplicates`` are exact even when producers
+    race with the same or overlapping batches. (The events table, partitioned
+    by month on PostgreSQL, can only hold ``(event_id, occurred_at)`` unique.)
+    Inside one batch the first of an ``event_id`` is kept. The database counts the
     new events in the daily rollup (triggers, see ``customers/migrations/0004``
     and ``0007``); after the transaction commits they are added to the live view
     of the last minutes (:mod:`customers.recent_activity`) and the customers'
@@ -120,6 +150,9 @@ _EVENT_COLUMNS = ("event_id", "customer_id", "contact_id", "kind", "feature", "o
 def _ingest_once(*, events: Sequence[EventInput]) -> IngestResult:
     if not events:
         return IngestResult(0, 0, 0, ())
+    kept_since = events_kept_since(now=timezone.now())
+    if kept_since is not None and (old := sorted(e.event_id for e in events if e.occurred_at < kept_since)):
+        raise EventsBeforeRetention(old, kept_since)
     wanted = {e.customer_id for e in events}
     pks = dict(Customer.objects.filter(external_id__in=wanted).values_list("external_id", "pk"))
     unknown = sorted(wanted - pks.keys())
@@ -155,19 +188,32 @@ def _ingest_once(*, events: Sequence[EventInput]) -> IngestResult:
 
 
 def _events_insert(rows: list[tuple]) -> set[str]:
-    """Insert event rows in one statement, in ``event_id`` order (racing
-    batches with overlapping ids then wait for each other rather than
-    deadlock); returns the ``event_id`` of the rows this statement stored."""
+    """Claim the rows' ids in the ledger of stored ids, then insert the rows
+    claimed, two statements in ``event_id`` order (racing batches with
+    overlapping ids then wait for each other rather than deadlock); returns
+    the ``event_id`` of the rows stored. The insert's own ``ON CONFLICT``
+    covers a writer that stored the same event without the ledger's claim,
+    between the two (its trigger records the id, ON CONFLICT DO NOTHING)."""
     if not rows:
         return set()
     rows = sorted(rows, key=lambda row: row[0])
     adapt = connection.ops.adapt_datetimefield_value
-    table = connection.ops.quote_name(EngagementEvent._meta.db_table)
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
-    sql = (
-        f"INSERT INTO {table} ({', '.join(_EVENT_COLUMNS)}) VALUES {values}"
-        " ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
-    )
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for row in rows for value in (*row[:5], adapt(row[5]))])
+        cursor.execute(
+            f"INSERT INTO {quote(EngagementEventKey._meta.db_table)} (event_id, occurred_at) VALUES "
+            + ", ".join(["(%s, %s)"] * len(rows))
+            + " ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+            [value for row in rows for value in (row[0], adapt(row[5]))],
+        )
+        claimed = {row[0] for row in cursor.fetchall()}
+        rows = [row for row in rows if row[0] in claimed]
+        if not rows:
+            return set()
+        cursor.execute(
+            f"INSERT INTO {quote(EngagementEvent._meta.db_table)} ({', '.join(_EVENT_COLUMNS)}) VALUES "
+            + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
+            + " ON CONFLICT (event_id, occurred_at) WHERE event_id IS NOT NULL DO NOTHING RETURNING event_id",
+            [value for row in rows for value in (*row[:5], adapt(row[5]))],
+        )
         return {row[0] for row in cursor.fetchall()}

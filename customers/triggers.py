@@ -142,3 +142,61 @@ def capture_restore_sqlite(schema_editor, *, tables: dict[str, str]) -> None:
         return
     capture_remove(schema_editor, tables=tables)
     capture_install(schema_editor, tables=tables)
+
+
+# -- the events' idempotency ledger (customers.models.EngagementEventKey) --------------------------------
+EVENT_TABLE = "customers_engagementevent"
+KEY_TABLE = "customers_engagementeventkey"
+
+PG_EVENT_KEYS = f"""
+CREATE OR REPLACE FUNCTION customers_event_keys() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO {KEY_TABLE} (event_id, occurred_at)
+        SELECT event_id, min(occurred_at) FROM new_rows WHERE event_id IS NOT NULL GROUP BY event_id ORDER BY event_id
+        ON CONFLICT (event_id) DO NOTHING;
+    ELSIF TG_OP = 'DELETE' THEN
+        DELETE FROM {KEY_TABLE} WHERE event_id IN (SELECT event_id FROM old_rows WHERE event_id IS NOT NULL);
+    ELSE  -- TRUNCATE
+        DELETE FROM {KEY_TABLE};
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER customers_event_keys_insert AFTER INSERT ON {EVENT_TABLE}
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION customers_event_keys();
+CREATE TRIGGER customers_event_keys_delete AFTER DELETE ON {EVENT_TABLE}
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION customers_event_keys();
+CREATE TRIGGER customers_event_keys_truncate AFTER TRUNCATE ON {EVENT_TABLE}
+    FOR EACH STATEMENT EXECUTE FUNCTION customers_event_keys();
+"""
+
+SQLITE_EVENT_KEYS = [
+    f"CREATE TRIGGER customers_event_keys_insert AFTER INSERT ON {EVENT_TABLE} WHEN NEW.event_id IS NOT NULL"
+    f" BEGIN INSERT OR IGNORE INTO {KEY_TABLE} (event_id, occurred_at) VALUES (NEW.event_id, NEW.occurred_at); END",
+    f"CREATE TRIGGER customers_event_keys_delete AFTER DELETE ON {EVENT_TABLE} WHEN OLD.event_id IS NOT NULL"
+    f" BEGIN DELETE FROM {KEY_TABLE} WHERE event_id = OLD.event_id; END",
+]
+
+
+def event_keys_install(schema_editor) -> None:
+    """The triggers that keep the events' idempotency ledger: an insert (any
+    writer) records its ``event_id``\\ s, a delete (or TRUNCATE) frees them.
+    An UPDATE of an ``event_id`` is not followed (ids are the client's and
+    are not edited). SQLite drops them when it rebuilds the events table: a
+    migration doing that ends with :func:`event_keys_remove` and this."""
+    vendor = schema_editor.connection.vendor
+    statements = {"postgresql": [PG_EVENT_KEYS], "sqlite": SQLITE_EVENT_KEYS}.get(vendor)
+    if statements is None:
+        raise NotImplementedError(f"no event key triggers for {vendor}")
+    for sql in statements:
+        schema_editor.execute(sql, params=None)
+
+
+def event_keys_remove(schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    for op in ("insert", "delete", "truncate"):
+        on = f" ON {EVENT_TABLE}" if vendor == "postgresql" else ""
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS customers_event_keys_{op}{on}", params=None)
+    if vendor == "postgresql":
+        schema_editor.execute("DROP FUNCTION IF EXISTS customers_event_keys()", params=None)

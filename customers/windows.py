@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import DateTimeField, Expression, Func, Q
 
 WINDOW_DAYS = 30
 
@@ -29,6 +30,59 @@ def midnight(day: dt.date) -> dt.datetime:
 
 def utc_day(instant: dt.datetime) -> dt.date:
     return instant.astimezone(dt.UTC).date()
+
+
+class UtcDayStart(Func):
+    """The first instant of a date's UTC day, ``days`` later: a bound on
+    ``occurred_at`` that PostgreSQL prunes the events' monthly partitions by."""
+
+    output_field = DateTimeField()
+
+    def __init__(self, expression: Any, *, days: int = 0):
+        super().__init__(expression)
+        self.days = int(days)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotImplementedError(f"UtcDayStart on {connection.vendor}")
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"(({sql} + {self.days})::timestamp AT TIME ZONE 'UTC')", params
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"datetime({sql}, '+{self.days} days')", params
+
+
+class InstantLiteral(Expression):
+    """An instant written into the SQL as a literal, not a parameter (see :func:`within_months`)."""
+
+    output_field = DateTimeField()
+
+    def __init__(self, instant: dt.datetime):
+        super().__init__()
+        self.instant = instant.astimezone(dt.UTC)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        text = f"{self.instant:%Y-%m-%d %H:%M:%S}"  # our own value, not input
+        if connection.vendor == "postgresql":
+            return f"'{text}+00'::timestamptz", []
+        return f"'{text}'", []  # SQLite: the text Django stores (UTC)
+
+
+def within_months(field: str, first: dt.date, last: dt.date | None = None) -> Q:
+    """``field`` within the UTC months of ``first`` to ``last`` (default: the
+    same), the bounds written into the SQL as literals. The events are
+    partitioned by month on PostgreSQL, which then prunes a read to those
+    months' partitions when it plans the statement: a prepared statement's
+    one generic plan serves every call. With the bounds as parameters only,
+    pruning waits for their values and every call is planned again, over
+    every partition the values might reach (more time than the read itself).
+    Redundant with the exact bounds beside it: any layout gives the same rows."""
+    last = last or first
+    start = midnight(first.replace(day=1))
+    end = midnight((last.replace(day=28) + dt.timedelta(days=4)).replace(day=1))
+    return Q(**{f"{field}__gte": InstantLiteral(start), f"{field}__lt": InstantLiteral(end)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +164,11 @@ class Split:
 
     def raw_q(self, field: str) -> Q:
         return self.head_q(field) | self.split_q(field) | self.tail_q(field)
+
+    @property
+    def edge_days(self) -> tuple[dt.date, dt.date, dt.date]:
+        """The UTC days of the head, split and tail edges (each edge is a part of its day)."""
+        return utc_day(self.previous.start), utc_day(self.current.start), utc_day(self.current.end)
 
 
 def split(now: dt.datetime, *, days: int = WINDOW_DAYS) -> Split:

@@ -277,6 +277,8 @@ EXTERNAL_REFRESH_BATCH = env_int("EXTERNAL_REFRESH_BATCH", 500)
 # rebuilt only when ROLLUP_VERIFY_FIX is on (else run `manage.py rollup_verify --fix`).
 ROLLUP_VERIFY_DAYS = env_int("ROLLUP_VERIFY_DAYS", 60)
 ROLLUP_VERIFY_FIX = env_bool("ROLLUP_VERIFY_FIX", False)
+from config.settings.partitions import *  # EVENTS_RETENTION_MONTHS, EVENTS_PARTITIONS_AHEAD, EVENTS_PARTITIONS_BEAT
+
 # Churn model (enrichment/churn): reload period in each process (0: when told), snapshots, label horizon.
 CHURN_MODEL_REFRESH_SECONDS = env_int("CHURN_MODEL_REFRESH_SECONDS", 60)
 CHURN_SNAPSHOTS = env_int("CHURN_SNAPSHOTS", 12)
@@ -324,7 +326,7 @@ CELERY_BEAT_SCHEDULER = "enrichment.ops.beat:HeartbeatScheduler"
 CELERY_BEAT_MAX_LOOP_INTERVAL = 30
 # Routine beat tasks (every 30 s) whose Celery lines go to DEBUG; the tasks log at INFO when they do something.
 CELERY_QUIET_TASKS = ["enrichment.fetch_product_status"]
-CELERY_BEAT_SCHEDULE = {
+CELERY_BEAT_SCHEDULE = EVENTS_PARTITIONS_BEAT | {
     "refresh-active-contexts": {
         "task": "enrichment.refresh_active_contexts",
         "schedule": env_int("CONTEXT_REFRESH_ACTIVE_EVERY_SECONDS", 900),

@@ -36,7 +36,7 @@ from customer_context.client import FALLBACK_ERRORS
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.serializers import Serializer
 
-from customers.services import UnknownCustomers
+from customers.services import EventsBeforeRetention, UnknownCustomers
 from enrichment.api import serializers as s
 from enrichment.api import services
 from enrichment.api.errors import ApiError, translate, validation_error_parts
@@ -56,7 +56,7 @@ def _api_errors() -> Iterator[None]:
     except drf_exceptions.ValidationError as exc:
         code, message, details = validation_error_parts(exc)
         raise error_for(400, code, message, details) from exc
-    except (ContextEnrichmentError, UnknownCustomers) as exc:
+    except (ContextEnrichmentError, UnknownCustomers, EventsBeforeRetention) as exc:
         translated = translate(exc)
         if not isinstance(translated, ApiError):
             raise

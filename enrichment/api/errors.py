@@ -49,7 +49,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from customers.services import UnknownCustomers
+from customers.services import EventsBeforeRetention, UnknownCustomers
 from enrichment.context.exceptions import (
     ContextUnavailable,
     CustomerNotFound,
@@ -224,6 +224,8 @@ def translate(exc: Exception) -> exceptions.APIException | None:
             code="context_unavailable",
             status_code=503,
         )
+    if isinstance(exc, EventsBeforeRetention):
+        return InvalidParameter(f"{exc}. Nothing was stored.")
     if isinstance(exc, UnknownCustomers):
         return ApiError(
             f"Unknown customer ids: {', '.join(exc.customer_ids[:20])}{' ...' if len(exc.customer_ids) > 20 else ''}. Nothing was stored.",

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from billing.models import Invoice, Plan, Subscription
 from customers.models import Contact, Customer, EngagementDaily, EngagementEvent
+from customers.partitions import events_partitions_ensure
 from enrichment.demo.accounts import FIXED_ACCOUNTS
 from enrichment.demo.builders import Blueprint, Clock, numbers_random
 from enrichment.demo.experiment import demo_experiment_ensure
@@ -265,7 +266,11 @@ def _blueprints_save(blueprints: Sequence[Blueprint]) -> dict[str, int]:
 
 
 def _events_save(blueprints: Sequence[Blueprint]) -> int:
-    """Insert the blueprints' events in chunks of 20,000 (contacts must be saved already)."""
+    """Insert the blueprints' events in chunks of 20,000 (contacts must be saved already),
+    after making the monthly partitions they go to (PostgreSQL)."""
+    oldest = min((occurred_at for bp in blueprints for _kind, _feature, occurred_at, _idx in bp.events), default=None)
+    if oldest is not None:
+        events_partitions_ensure(since=oldest)
     events = 0
     chunk: list[EngagementEvent] = []
     for bp in blueprints:

@@ -1,8 +1,9 @@
 """Contexts for a conversation: the account's context (cached per customer)
 plus who is asking and about which ticket (per person, per ticket).
 
-A requester costs four queries whatever their history (the contact, their
-tickets with totals, their activity grouped, their last login) and is kept in
+A requester costs three queries whatever their history (the contact, their
+tickets with totals, their activity grouped with their last login; a fourth
+for a last login before the last 30 days, when there is none in them) and is kept in
 a small per-process cache for ``CONTEXT_REQUESTER_TTL`` seconds, keyed by the
 account context it was built beside: any change to the customer's data moves
 that context on (change capture, :mod:`enrichment.engine.changes`), and with it
@@ -32,7 +33,8 @@ MAX_TICKET_ID = 2**63 - 1
 
 
 def requester_build(*, contact: ContactRef, now: dt.datetime) -> Requester:
-    """The requester section for a contact, read now (three queries)."""
+    """The requester section for a contact, read now (two queries, three when
+    the contact's last login is older than the window)."""
     tickets = contact_tickets(contact_pk=contact.pk)
     activity = contact_activity(contact_pk=contact.pk, window=trailing(now))
     return Requester(

@@ -62,6 +62,27 @@ with connection.cursor() as cursor:  # a writer behind the ORM's back
 again = Ticket.objects.get(pk=ticket.pk)
 assert (again.reopened_count, again.updated_at > stamp) == (1, True), (again.reopened_count, again.updated_at, stamp)
 assert "support_ticket" in set(CustomerDataChange.objects.values_list("source", flat=True))
+# a plain table (no partitions on SQLite), the same idempotency key as on PostgreSQL, and the rollup triggers back
+from customers.partitions import PartitionsEnsured, RetentionApplied, events_partitioned, events_partitions_ensure, events_retention_apply
+from customers.services import EventInput, engagement_events_ingest
+assert not events_partitioned() and events_partitions_ensure() == PartitionsEnsured()
+assert events_retention_apply(months=3) == RetentionApplied()
+assert {f"customers_engagement_rollup_{op}" for op in ("insert", "update", "delete")} <= triggers, sorted(triggers)
+assert {"customers_event_keys_insert", "customers_event_keys_delete"} <= triggers, sorted(triggers)
+with connection.cursor() as cursor:
+    cursor.execute("SELECT type FROM sqlite_master WHERE name = 'customers_engagementevent'")
+    assert cursor.fetchall() == [("table",)]
+    unique = [row[1] for row in cursor.execute("PRAGMA index_list(customers_engagementevent)").fetchall() if row[2]]
+    columns = [[r[2] for r in cursor.execute(f"PRAGMA index_info('{name}')").fetchall()] for name in unique]
+    assert columns == [["event_id", "occurred_at"]], columns
+batch = [EventInput("lite-1", "lite", "login", T0), EventInput("lite-2", "lite", "feature_use", T0 - dt.timedelta(days=40), "tasks")]
+first, again = engagement_events_ingest(events=batch), engagement_events_ingest(events=batch)
+assert (first.created, again.created, again.duplicates) == (2, 0, 2), (first, again)
+restamped = [EventInput("lite-1", "lite", "login", T0 + dt.timedelta(minutes=3))]  # a retry stamped again: the same event
+assert engagement_events_ingest(events=restamped).duplicates == 1
+rollup = Counter({(str(d), k, f): n for d, k, f, n in EngagementDaily.objects.values_list("day", "kind", "feature", "count")})
+brute = Counter((str(t.date()), k, f) for t, k, f in EngagementEvent.objects.values_list("occurred_at", "kind", "feature"))
+assert rollup == brute, (rollup - brute, brute - rollup)
 print("sqlite ok", sum(rollup.values()), logins)
 """
 

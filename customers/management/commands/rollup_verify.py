@@ -12,6 +12,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from customers.management.progress import progress_chunks
+from customers.partitions import events_raw_since
 from customers.rollup import (
     RollupDrift,
     engagement_rollup_drift_chunked,
@@ -24,6 +25,9 @@ from customers.rollup import (
 
 def drift_summary(drift: RollupDrift, *, days: int, seconds: float) -> str:
     window = f"the last {days} days (since {drift.since})" if drift.since else "all history"
+    kept = events_raw_since()
+    if kept is not None and (drift.since is None or drift.since < kept.date()):  # the retention dropped the events before
+        window += f" (raw events kept since {kept:%Y-%m-%d})"
     found = (
         f"drift in {drift.keys} keys (missing {drift.missing}, extra {drift.extra}, wrong {drift.wrong}) of {drift.customers} customers"
         if drift.keys

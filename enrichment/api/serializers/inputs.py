@@ -19,6 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import EXTERNAL_ID_PATTERN, EngagementKind
+from customers.partitions import events_kept_since
 from enrichment.context.registry import section_types
 
 MAX_CHARS_MIN = 200
@@ -226,7 +227,9 @@ class AwareDateTimeField(serializers.CharField):
 
 class EventSerializer(serializers.Serializer):
     event_id = serializers.CharField(
-        max_length=100, validators=[_no_control_chars], help_text="Your id for the event; makes ingestion idempotent."
+        max_length=100,
+        validators=[_no_control_chars],
+        help_text="Your id for the event; makes ingestion idempotent.",
     )
     customer_id = serializers.RegexField(
         EXTERNAL_ID_PATTERN, max_length=64, help_text="The customer's external id.", error_messages={"invalid": "not a valid customer id"}
@@ -249,8 +252,9 @@ class EventSerializer(serializers.Serializer):
             raise serializers.ValidationError("needs a time zone (e.g. 'Z' or '+02:00')")
         if parsed > timezone.now() + EVENT_FUTURE_TOLERANCE:
             raise serializers.ValidationError("is in the future")
-        if parsed < EVENT_OLDEST:
-            raise serializers.ValidationError(f"is before {EVENT_OLDEST.date().isoformat()}")
+        oldest = max(EVENT_OLDEST, events_kept_since(now=timezone.now()) or EVENT_OLDEST)
+        if parsed < oldest:  # or before the months of raw events the retention keeps (EVENTS_RETENTION_MONTHS)
+            raise serializers.ValidationError(f"is before {oldest.date().isoformat()}")
         return parsed
 
     def validate_contact_email(self, value: str | None) -> str | None:
