@@ -10,8 +10,17 @@ SELECT c.id, c.external_id, c.company_name, c.domain, c.industry, c.region, c.cu
          WHERE i.customer_id = c.id AND i.status <> 'paid' AND i.due_at < current_date) AS overdue,
        (SELECT i.status FROM billing_invoice i WHERE i.customer_id = c.id ORDER BY i.issued_at DESC, i.id DESC LIMIT 1) AS last_invoice,
        e.logins_30d, e.logins_prev, e.active_days, f.features,
-       (SELECT max(ev.occurred_at) FROM customers_engagementevent ev
-         WHERE ev.customer_id = c.id AND ev.kind = 'login') AS last_login,
+       coalesce(
+         (SELECT max(ev.occurred_at) FROM customers_engagementevent ev
+           WHERE ev.customer_id = c.id AND ev.kind = 'login'
+             AND ev.occurred_at >= date_trunc('day', now(), 'UTC') AND ev.occurred_at <= now()),
+         (SELECT coalesce(max(ev.occurred_at), ld.day::timestamp AT TIME ZONE 'UTC')
+            FROM (SELECT max(d.day) AS day FROM customers_engagementdaily d
+                  WHERE d.customer_id = c.id AND d.kind = 'login' AND d.day < (now() AT TIME ZONE 'UTC')::date) ld
+            LEFT JOIN customers_engagementevent ev
+              ON ev.customer_id = c.id AND ev.kind = 'login'
+             AND ev.occurred_at >= ld.day::timestamp AT TIME ZONE 'UTC' AND ev.occurred_at < (ld.day + 1)::timestamp AT TIME ZONE 'UTC'
+           GROUP BY ld.day)) AS last_login,
        t.total, t.open, t.urgent, t.recent, t.csat_avg, t.csat_n, t.first_response, t.last_created, r.recent_tickets
 FROM customers_customer c
 LEFT JOIN LATERAL (

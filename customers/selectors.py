@@ -215,7 +215,7 @@ def _rollup_rows(customers: Q, cut: Split) -> QuerySet:
 
 
 def _times(sign: int) -> Any:
-    return Count("pk") * sign if sign else Value(0)
+    return Count("*") * sign if sign else Value(0)
 
 
 def _raw_rows(customers: Q, cut: Split, days: tuple[dt.date, ...]) -> list[QuerySet]:

@@ -94,7 +94,7 @@ def test_a_bulk_data_set_is_reused_only_with_its_generation_record(empty_data_se
     record = generation_record("tiny")
     assert record["scale"] == dataclasses.asdict(scale)
     assert record["rollup_check"]["drift_keys"] == 0
-    assert {"drop indexes", "events (population)", "rollup (one grouped statement)", "analyze"} <= set(record["steps_seconds"])
+    assert {"drop indexes", "events (population)", "rollup (one grouped statement)", "vacuum analyze"} <= set(record["steps_seconds"])
     assert record["rows"] == {"customers": 40, "events": 4000, "tickets": 120}
     messages.clear()
     ensure_data(scale, log=messages.append)
