@@ -7,6 +7,8 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self) -> None:
+        # System checks register themselves when imported.
+        from customers import checks  # noqa: F401
         from customers.receivers import event_partitions_after_migrate
 
         post_migrate.connect(event_partitions_after_migrate, sender=self, dispatch_uid="customers.event_partitions_after_migrate")
