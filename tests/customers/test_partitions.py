@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import Counter
 from io import StringIO
 
 import psycopg
@@ -17,12 +16,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from customers import partitions
-from customers.models import CustomerDataChange, EngagementDaily, EngagementEvent, EngagementEventKey
+from customers.models import CustomerDataChange, EngagementEvent, EngagementEventKey
 from customers.partition_sql import DEFAULT_PARTITION, add_months, month_start, partition_name
 from customers.partitions import events_partitions, events_partitions_ensure
 from customers.receivers import event_partitions_after_migrate
 from customers.services import EventInput, engagement_events_ingest
 from tests.customers.factories import CustomerFactory
+from tests.customers.rollup_counts import brute_force, rollup
 
 DAY = dt.timedelta(days=1)
 
@@ -36,16 +36,6 @@ def where(pk: int) -> str:
 
 def home(at: dt.datetime) -> str:
     return partition_name(month_start(at))
-
-
-def rollup(customer) -> Counter:
-    rows = EngagementDaily.objects.filter(customer=customer).values_list("day", "kind", "feature", "count")
-    return Counter({(day, kind, feature): n for day, kind, feature, n in rows})
-
-
-def brute_force(customer) -> Counter:
-    rows = EngagementEvent.objects.filter(customer=customer).values_list("occurred_at", "kind", "feature")
-    return Counter((at.astimezone(dt.UTC).date(), kind, feature) for at, kind, feature in rows)
 
 
 def other_connection() -> psycopg.Connection:

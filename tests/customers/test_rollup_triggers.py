@@ -13,18 +13,9 @@ from django.db import connection
 
 from customers.models import EngagementDaily, EngagementEvent
 from tests.customers.factories import CustomerFactory
+from tests.customers.rollup_counts import brute_force, rollup
 
 T0 = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
-
-
-def rollup(customer) -> Counter:
-    rows = EngagementDaily.objects.filter(customer=customer).values_list("day", "kind", "feature", "count")
-    return Counter({(day, kind, feature): n for day, kind, feature, n in rows})
-
-
-def brute_force(customer) -> Counter:
-    rows = EngagementEvent.objects.filter(customer=customer).values_list("occurred_at", "kind", "feature")
-    return Counter((at.astimezone(dt.UTC).date(), kind, feature) for at, kind, feature in rows)
 
 
 def events(customer, n: int, *, kind: str = "login", feature: str = "", start: dt.datetime = T0, step_hours: int = 5):
