@@ -36,7 +36,6 @@ def read(sql: str) -> list:
         return list(cursor.fetchone())
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
 @pytest.mark.parametrize("session_zone", [None, "Europe/Paris"])
 def test_timestamps_read_alike_through_both_loaders(session_zone):
     """Django's session is in UTC; in another zone (not parsed by the fast

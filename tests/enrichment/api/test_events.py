@@ -10,6 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from customers.models import EngagementDaily, EngagementEvent
+from customers.partitions import events_retention_cutoff
 from tests.enrichment.api.helpers import ACME, assert_error
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +156,17 @@ def test_a_request_that_stores_nothing_new_invalidates_nothing(demo, api, django
         assert api.post(URL, {"events": events}, format="json").json()["created"] == 0
     assert service.cache.get_l2(ACME)[0] is not None
     assert not [cb for cb in callbacks if "invalidate" in getattr(cb, "__qualname__", "")]
+
+
+def test_with_the_retention_on_an_event_older_than_it_rejects_the_batch(demo, api, settings):
+    """EVENTS_RETENTION_MONTHS: an event in a month already dropped is a 400 in the API's shape; nothing is stored."""
+    settings.EVENTS_RETENTION_MONTHS = 3
+    too_old = (timezone.now() - dt.timedelta(days=200)).isoformat().replace("+00:00", "Z")
+    before = EngagementEvent.objects.count()
+    events = [_event(1), _event(2, occurred_at=too_old)]
+    error = assert_error(api.post(URL, {"events": events}, format="json"), 400, "invalid_request")
+    cutoff = events_retention_cutoff(now=timezone.now(), months=3).date().isoformat()
+    assert error["details"] == {"events": {"1": {"occurred_at": [f"is before {cutoff}"]}}}
+    assert EngagementEvent.objects.count() == before
+    settings.EVENTS_RETENTION_MONTHS = 0  # off (the default): the same event is stored
+    assert api.post(URL, {"events": events}, format="json").json() == {"received": 2, "created": 2, "duplicates": 0}
